@@ -1,0 +1,121 @@
+"""The application object and its factory.
+
+``create_app(settings)`` builds a :class:`JackApp`: a Falcon ASGI app that also
+holds the settings, the plugin manager, the registered components and the
+database engine.  Nothing lives in module globals, so tests build many apps.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import falcon
+import falcon.asgi
+import pluggy
+
+from jack_host import __version__
+from jack_host.alerts import AlertService
+from jack_host.db import make_engine
+from jack_host.errors import install_error_handlers
+from jack_host.health import HealthMonitor, add_health_routes
+from jack_host.hooks import Hooks
+from jack_host.interfaces import AlertRoute, BackupDestination, Channel, LLMProvider
+from jack_host.middleware import LifespanMiddleware, ProxyHeadersMiddleware, RequestLogMiddleware
+from jack_host.plugins import make_plugin_manager
+from jack_host.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("jack.app")
+
+
+class JackApp(falcon.asgi.App):
+    """The Falcon app plus everything a plugin may need from the host."""
+
+    settings: Settings
+    pm: pluggy.PluginManager
+    hooks: Hooks
+    channels: dict[str, Channel]
+    llm_providers: dict[str, LLMProvider]
+    backup_destinations: dict[str, BackupDestination]
+    alert_routes: dict[str, AlertRoute]
+    #: Free-form per-app state for plugins, keyed by plugin name (never module globals).
+    state: dict[str, Any]
+
+    version = __version__
+
+    @property
+    def uptime(self) -> int:
+        return int(time.monotonic() - self.started_monotonic)
+
+    def public_url(self, req: falcon.asgi.Request | None = None) -> str:
+        """The URL the outside world uses for this server: ``PUBLIC_URL``, else the trusted request's."""
+        configured = str(self.settings.get("PUBLIC_URL") or "").rstrip("/")
+        if configured:
+            return configured
+        if req is not None:
+            return f"{req.context.scheme}://{req.context.host}"
+        return f"http://localhost:{self.settings.get('PORT')}"
+
+    async def start(self) -> None:
+        """Start plugins, then the health monitor (so it sees what they opened)."""
+        await self.hooks.startup(self)
+        await self.health_monitor.start()
+
+    async def stop(self) -> None:
+        await self.health_monitor.stop()
+        await self.hooks.shutdown(self)
+        self.engine.dispose()
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    pm: pluggy.PluginManager | None = None,
+    environ: Mapping[str, str] | None = None,
+    load_entrypoints: bool = True,
+    extra_plugins: Iterable[tuple[str, object]] = (),
+) -> JackApp:
+    """Build the application.
+
+    :param settings: merged settings; loaded from files and the environment when omitted.
+    :param pm: a ready plugin manager; built from ``environ`` when omitted.
+    :param load_entrypoints: False keeps pip-installed plugins out (the host's own tests).
+    :param extra_plugins: extra ``(name, plugin)`` pairs, e.g. a test channel.
+    :raises SettingsError: a declared setting has a bad value (one line each).
+    """
+    environ = dict(os.environ if environ is None else environ)
+    if settings is None:
+        settings = load_settings(environ)
+    if pm is None:
+        pm = make_plugin_manager(environ, load_entrypoints=load_entrypoints, extra_plugins=extra_plugins)
+    hooks = Hooks(pm)
+    errors = settings.declare(hooks.settings_validators())
+    errors += settings.validate_secrets()
+    if errors:
+        raise SettingsError(errors)
+
+    lifespan = LifespanMiddleware()
+    app = JackApp(middleware=[ProxyHeadersMiddleware(settings), RequestLogMiddleware(), lifespan])
+    lifespan.app = app
+    app.settings = settings
+    app.pm = pm
+    app.hooks = hooks
+    app.state = {}
+    app.started_monotonic = time.monotonic()
+    app.engine = make_engine(settings)
+    app.alerts = AlertService(app)
+    app.health_monitor = HealthMonitor(app)
+    install_error_handlers(app)
+
+    app.channels = hooks.register_channels(app)
+    app.llm_providers = hooks.register_llm_providers(app)
+    app.backup_destinations = hooks.register_backup_destinations(app)
+    app.alert_routes = hooks.register_alert_routes(app)
+
+    add_health_routes(app)
+    hooks.add_routes(app)
+    return app
+

@@ -1,0 +1,1 @@
+"""The host's own plugins: core features use the same hooks as third-party plugins."""

@@ -1,0 +1,15 @@
+"""The channel_email plugin loads through its entry point and is honest about what it can do."""
+
+import asyncio
+
+import jack_channel_email.plugin
+
+from jack_host.testing import make_app
+
+
+def test_channel_email_registers_and_reports_not_configured(tmp_path):
+    app = make_app(tmp_path, plugins=[("channel_email", jack_channel_email.plugin)])
+    component = app.channels["email"]
+    health = asyncio.run(component.health())
+    assert health.state == "not_configured"
+    assert health.detail
