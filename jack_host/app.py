@@ -24,6 +24,7 @@ from jack_host.errors import install_error_handlers
 from jack_host.health import HealthMonitor, add_health_routes
 from jack_host.hooks import Hooks
 from jack_host.interfaces import AlertRoute, BackupDestination, Channel, LLMProvider
+from jack_host.llm.service import LLMService
 from jack_host.middleware import LifespanMiddleware, ProxyHeadersMiddleware, RequestLogMiddleware
 from jack_host.plugins import make_plugin_manager
 from jack_host.settings import Settings, SettingsError, load_settings
@@ -114,6 +115,7 @@ def create_app(
     app.llm_providers = hooks.register_llm_providers(app)
     app.backup_destinations = hooks.register_backup_destinations(app)
     app.alert_routes = hooks.register_alert_routes(app)
+    app.llm = LLMService(app)
 
     add_health_routes(app)
     hooks.add_routes(app)

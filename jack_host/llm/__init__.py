@@ -1,0 +1,1 @@
+"""LLM access for the host: LiteLLM-backed providers and the service that picks one."""
