@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import falcon
 import falcon.asgi
@@ -59,6 +60,10 @@ class JackApp(falcon.asgi.App):
         if req is not None:
             return f"{req.context.scheme}://{req.context.host}"
         return f"http://localhost:{self.settings.get('PORT')}"
+
+    def hotel_timezone(self) -> ZoneInfo:
+        """The hotel's timezone (``HOTEL_TIMEZONE``; the hotel profile keeps it in sync)."""
+        return ZoneInfo(str(self.settings.get("HOTEL_TIMEZONE") or "UTC"))
 
     async def start(self) -> None:
         """Start plugins, then the health monitor (so it sees what they opened)."""

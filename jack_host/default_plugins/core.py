@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jack_host import hookimpl
 from jack_host.doctor import host_checks
@@ -18,6 +19,14 @@ if TYPE_CHECKING:
 def _check_public_url(value: str) -> str | None:
     if value and not value.startswith(("http://", "https://")):
         return "a URL starting with https:// (or http:// for local tests)"
+    return None
+
+
+def _check_timezone(value: str) -> str | None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return "an IANA timezone name such as Europe/Lisbon or America/New_York"
     return None
 
 
@@ -41,6 +50,7 @@ def jack_settings_validators() -> list[Setting]:
             "proxies whose X-Forwarded-* headers are trusted",
             check=check_forwarded_allow_ips,
         ),
+        Setting("HOTEL_TIMEZONE", str, "UTC", "the hotel's IANA timezone, e.g. Europe/Lisbon", check=_check_timezone),
         Setting("HEALTH_CHECK_INTERVAL", float, 60.0, "seconds between component health checks", minimum=1),
         Setting("SHUTDOWN_GRACE_SECONDS", int, 10, "how long SIGTERM waits for requests to finish", minimum=0),
         Setting("DISK_MIN_FREE_PERCENT", float, 10.0, "jack doctor fails below this free space", minimum=0),
