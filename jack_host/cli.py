@@ -128,16 +128,39 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     for line in app.hooks.call("jack_serve_banner", app=app, base_url=f"http://{shown_host}:{port}"):
         for text in line or []:
             click.echo(text)
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        proxy_headers=False,  # ProxyHeadersMiddleware decides whom to trust
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-        timeout_graceful_shutdown=int(settings.get("SHUTDOWN_GRACE_SECONDS")),
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            proxy_headers=False,  # ProxyHeadersMiddleware decides whom to trust
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=int(settings.get("SHUTDOWN_GRACE_SECONDS")),
+        )
     )
+    # uvicorn re-raises SIGTERM after its graceful shutdown; a clean stop should exit 0.
+    server.capture_signals = _quiet_signals(server)  # type: ignore[method-assign]
+    server.run()
+    click.echo("Jack stopped.")
+
+
+def _quiet_signals(server):  # type: ignore[no-untyped-def]
+    """Like uvicorn's capture_signals, but without re-raising the signal afterwards."""
+    import contextlib
+    import signal
+
+    @contextlib.contextmanager
+    def capture():  # type: ignore[no-untyped-def]
+        previous = {sig: signal.signal(sig, server.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    return capture
 
 
 # ------------------------------------------------------------------ db
@@ -189,7 +212,9 @@ def plugins() -> None:
 @plugins.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.option("--all", "include_all", is_flag=True, help="Include the host's built-in plugins.")
-@click.option("--hook", default=None, help="Only plugins implementing this hook, e.g. jack_register_channels.")
+@click.option(
+    "--hook", default=None, help="Only plugins implementing this hook, e.g. jack_register_channels."
+)
 @click.pass_context
 def plugins_list(ctx: click.Context, as_json: bool, include_all: bool, hook: str | None) -> None:
     """List plugins with their version and the hooks they implement.
@@ -232,7 +257,9 @@ def config_check(ctx: click.Context) -> None:
       JACK_CONFIG_DIR=/etc/jack jack config check
     """
     app = build_app(ctx)
-    found = ", ".join(str(p) for p in app.settings.files.present()) or "no files (defaults and environment only)"
+    found = (
+        ", ".join(str(p) for p in app.settings.files.present()) or "no files (defaults and environment only)"
+    )
     click.echo(f"Configuration is valid ({app.settings.environment}). Read: {found}")
 
 
@@ -272,7 +299,9 @@ def doctor(ctx: click.Context) -> None:
     for check in checks:
         click.echo(check.line())
     failed = sum(1 for c in checks if not c.ok and c.must_fix)
-    click.echo(f"\n{len(checks)} checks, {failed} must-fix failing." if failed else f"\n{len(checks)} checks passed.")
+    click.echo(
+        f"\n{len(checks)} checks, {failed} must-fix failing." if failed else f"\n{len(checks)} checks passed."
+    )
     sys.exit(0 if passed else 1)
 
 
@@ -290,4 +319,3 @@ def main(argv: list[str] | None = None) -> None:
     except PluginLoadError as exc:
         fail(str(exc), EXIT_CONFIG)
     make_cli(pm).main(args=argv, prog_name="jack", obj={"pm": pm})
-

@@ -33,7 +33,7 @@ class Hooks:
         found: dict[str, C] = {}
         owners: dict[str, str] = {}
         hook = getattr(self.pm.hook, hook_name)
-        for impl in reversed(hook.get_hookimpls()):  # registration order
+        for impl in hook.get_hookimpls():  # registration order
             def register(component: C, _plugin: str = impl.plugin_name) -> None:
                 if not isinstance(component, expected):
                     raise RegistrationError(

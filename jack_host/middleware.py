@@ -65,7 +65,8 @@ class ProxyHeadersMiddleware:
         return any(ip in network for network in self.networks)
 
     async def process_request(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
-        peer = req.remote_addr
+        client = req.scope.get("client")
+        peer = client[0] if client else None  # the socket peer; req.remote_addr already trusts headers
         req.context.client_ip = peer
         req.context.scheme = req.scheme
         req.context.host = req.get_header("Host") or req.host

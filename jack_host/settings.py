@@ -301,8 +301,6 @@ def _mask_tree(value: Any, key: str = "") -> Any:
 
 def _plain(value: Any) -> Any:
     """Turn Dynaconf's Box containers into plain dicts and lists."""
-    if hasattr(value, "to_dict"):
-        return value.to_dict()
     if isinstance(value, Mapping):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -342,7 +340,7 @@ def load_settings(
     )
     try:
         for key, value in list(store.as_dict().items()):
-            store.set(key, expand_variables(_plain(value), raw_env), tomlfy=False)
+            store.set(key, expand_variables(_plain(value), raw_env), tomlfy=False, merge=False)
     except Exception as exc:  # yaml errors name the file and line
         raise SettingsError([f"could not read the settings files ({', '.join(yaml_files)}): {exc}"]) from None
     for key, value in raw_env.items():
