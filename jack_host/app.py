@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import falcon
 import falcon.asgi
 import pluggy
+from prometheus_client import CollectorRegistry
 
 from jack_host import __version__
 from jack_host.alerts import AlertService
@@ -26,6 +27,7 @@ from jack_host.health import HealthMonitor, add_health_routes
 from jack_host.hooks import Hooks
 from jack_host.interfaces import AlertRoute, BackupDestination, Channel, LLMProvider
 from jack_host.llm.service import LLMService
+from jack_host.metrics import add_metrics_route
 from jack_host.middleware import LifespanMiddleware, ProxyHeadersMiddleware, RequestLogMiddleware
 from jack_host.plugins import make_plugin_manager
 from jack_host.settings import Settings, SettingsError, load_settings
@@ -43,6 +45,8 @@ class JackApp(falcon.asgi.App):
     llm_providers: dict[str, LLMProvider]
     backup_destinations: dict[str, BackupDestination]
     alert_routes: dict[str, AlertRoute]
+    #: Prometheus registry of this app; create metrics with ``registry=app.metrics``.
+    metrics: CollectorRegistry
     #: Free-form per-app state for plugins, keyed by plugin name (never module globals).
     state: dict[str, Any]
 
@@ -112,6 +116,7 @@ def create_app(
     app.state = {}
     app.started_monotonic = time.monotonic()
     app.engine = make_engine(settings)
+    app.metrics = CollectorRegistry()
     app.alerts = AlertService(app)
     app.health_monitor = HealthMonitor(app)
     install_error_handlers(app)
@@ -123,6 +128,7 @@ def create_app(
     app.llm = LLMService(app)
 
     add_health_routes(app)
+    add_metrics_route(app)
     hooks.add_routes(app)
     return app
 

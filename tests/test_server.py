@@ -182,3 +182,16 @@ def test_health_is_degraded_by_a_channel_in_error_and_unhealthy_without_database
         assert response.json()["status"] == "unhealthy"
         assert response.json()["database"] == "error"
         assert httpx.get(url + "/health/ready").status_code == 503
+
+
+def test_metrics_are_per_app_and_served(tmp_path):
+    from prometheus_client import Counter
+
+    first = make_app(tmp_path / "a")
+    second = make_app(tmp_path / "b")
+    Counter("jack_test_things", "things", registry=first.metrics).inc(3)
+    with running_app(first) as url:
+        body = httpx.get(url + "/metrics").text
+    assert "jack_test_things_total 3.0" in body
+    with running_app(second) as url:
+        assert "jack_test_things" not in httpx.get(url + "/metrics").text
