@@ -24,6 +24,7 @@ ENTRY_POINT_GROUP = "jack"
 DEFAULT_PLUGINS = (
     "jack_host.default_plugins.core",
     "jack_host.default_plugins.alert_log",
+    "jack_host.default_plugins.backups",
 )
 
 
