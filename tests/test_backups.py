@@ -425,3 +425,41 @@ def test_backup_list_shows_backups_and_a_failing_destination(tmp_path):
     assert listed.returncode == 0
     [line] = [line for line in listed.stdout.splitlines() if "jack-" in line]
     assert "local" in line and "integrity_check ok" in line and "KB" in line
+
+
+def test_jack_shutdown_releases_the_server_lock(tmp_path):
+    app = make_app(tmp_path)
+    lock = ServerLock(db_path(tmp_path))
+    with running_app(app):
+        assert not lock.try_acquire()
+    assert lock.try_acquire()
+    lock.release()
+    app.engine.dispose()
+
+
+def test_jack_register_backup_destinations_adds_the_local_folder(tmp_path):
+    app = make_app(tmp_path, env={"BACKUP_DIR": str(tmp_path / "elsewhere")})
+    local = app.backup_destinations["local"]
+    assert asyncio.run(local.health()).state == "connected"
+    run = app.backups.create()
+    assert run.stored[0].location == str(tmp_path / "elsewhere" / run.key)
+    fetched = local.fetch(run.key, tmp_path / "fetched.db")
+    assert verify_file(fetched, run.checksum).ok
+    app.engine.dispose()
+
+
+def test_jack_settings_validators_reject_a_bad_schedule_in_one_line(tmp_path):
+    result = run_jack(tmp_path, "config", "check", env={"BACKUP_SCHEDULE_TIME": "3am", "HOTEL_TIMEZONE": "Mars/Base"})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert "error: BACKUP_SCHEDULE_TIME=3am: expected a local time like 03:00, or off" in lines
+    assert any(line.startswith("error: HOTEL_TIMEZONE=Mars/Base") for line in lines)
+
+
+def test_jack_add_routes_serves_backup_metrics(tmp_path):
+    app = make_app(tmp_path)
+    with running_app(app) as url:
+        text = httpx.get(url + "/metrics/backups", timeout=5).text
+    assert "jack_backup_last_success_age_seconds -1.0" in text
+    assert "jack_backup_stale 1.0" in text
+    app.engine.dispose()
