@@ -9,6 +9,7 @@ from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> dt.datetime:
+    # Aware: SQLModel's datetime columns refuse naive values (they would be ambiguous).
     return dt.datetime.now(dt.UTC)
 
 

@@ -1,0 +1,465 @@
+"""Backups: consistent online copies, verification, restore, retention, scheduling, health and hooks."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlmodel import Session, select
+
+from jack_host.backup_drill import run_drill
+from jack_host.backup_schedule import BackupScheduler, next_run
+from jack_host.backups import (
+    STATE_LAST_SUCCESS,
+    ServerLock,
+    expired_backups,
+    iso,
+    snapshot_sqlite,
+    verify_file,
+    write_state,
+)
+from jack_host.interfaces import StoredBackup
+from jack_host.models import AlertRecord
+from jack_host.testing import JackProcess, make_app, run_jack, running_app, wait_until
+
+WRITER = r"""
+import sqlite3, sys
+con = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)
+n = 0
+while True:
+    con.execute("BEGIN IMMEDIATE")
+    con.execute("INSERT INTO pairs VALUES (?, 'a', randomblob(2048))", (n,))
+    con.execute("INSERT INTO pairs VALUES (?, 'b', randomblob(2048))", (n,))
+    con.execute("COMMIT")
+    n += 1
+"""
+
+
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "jack.db"
+
+
+def backup_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "backups"
+
+
+def local_backups(tmp_path: Path) -> list[Path]:
+    folder = backup_dir(tmp_path)
+    return sorted(folder.glob("jack-*.db")) if folder.exists() else []
+
+
+def add_alert_rows(db: Path, count: int, tag: str) -> None:
+    con = sqlite3.connect(db)
+    with con:
+        con.executemany(
+            "INSERT INTO alerts (name, severity, summary, details, delivered_to, delivery_error, resolved, created_at)"
+            " VALUES (?, 'info', ?, ?, '', '', 0, '2026-01-01 00:00:00')",
+            [(f"{tag}.{i}", f"row {i} ü ✓", f'{{"i": {i}}}') for i in range(count)],
+        )
+    con.close()
+
+
+def dump(db: Path, table: str) -> list[tuple]:
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+    finally:
+        con.close()
+
+
+def flip_bytes(path: Path, offset: int, count: int = 16) -> None:
+    with path.open("r+b") as handle:
+        handle.seek(offset)
+        data = handle.read(count)
+        handle.seek(offset)
+        handle.write(bytes(b ^ 0xFF for b in data))
+
+
+def fill(db: Path, megabytes: int) -> None:
+    con = sqlite3.connect(db)
+    with con:
+        con.execute("CREATE TABLE filler (id INTEGER PRIMARY KEY, payload BLOB)")
+        con.executemany("INSERT INTO filler (payload) VALUES (?)", ((os.urandom(64 * 1024),) for _ in range(megabytes * 16)))
+    con.close()
+
+
+# --------------------------------------------------------------------------- consistency
+
+
+@pytest.mark.slow
+def test_backup_while_another_process_writes_is_consistent_and_complete(tmp_path):
+    app = make_app(tmp_path)
+    app.engine.dispose()
+    db = db_path(tmp_path)
+    fill(db, 40)  # several backup steps, so writes land between them
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE pairs (n INTEGER, side TEXT, payload BLOB)")
+    con.commit()
+
+    def pairs() -> int:
+        return con.execute("SELECT count(*) FROM pairs").fetchone()[0]
+
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(db)])
+    try:
+        wait_until(lambda: pairs() >= 200, timeout=30, what="the writer to commit rows")
+        before = pairs()
+        result = run_jack(tmp_path, "backup", "create")
+        after = pairs()
+    finally:
+        writer.kill()
+        writer.wait()
+    assert result.returncode == 0, result.stderr
+    assert "snapshot:" in result.stdout  # progress on a large database
+    assert after > before, "the writer was blocked during the backup"
+    [backup] = local_backups(tmp_path)
+    assert verify_file(backup).ok
+    copy = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
+    sides = dict(copy.execute("SELECT side, count(*) FROM pairs GROUP BY side").fetchall())
+    filler = copy.execute("SELECT count(*) FROM filler").fetchone()[0]
+    copy.close()
+    con.close()
+    assert sides["a"] == sides["b"], "a transaction was copied half-way"
+    assert sides["a"] + sides["b"] >= before, "rows committed before the backup started are missing"
+    assert filler == 40 * 16
+
+
+def test_snapshot_reports_progress_in_steps(tmp_path, monkeypatch):
+    app = make_app(tmp_path)
+    add_alert_rows(db_path(tmp_path), 2000, "p")
+    monkeypatch.setattr("jack_host.backups.SNAPSHOT_STEP_PAGES", 8)
+    seen = []
+    snapshot_sqlite(db_path(tmp_path), tmp_path / "copy.db", lambda stage, done, total: seen.append((stage, done, total)))
+    assert len(seen) > 3
+    assert seen[-1][1] == seen[-1][2]
+    assert dump(tmp_path / "copy.db", "alerts") == dump(db_path(tmp_path), "alerts")
+    app.engine.dispose()
+
+
+# --------------------------------------------------------------------------- verification
+
+
+def test_corrupted_backup_is_detected_by_verify_restore_and_drill(tmp_path):
+    make_app(tmp_path).engine.dispose()
+    add_alert_rows(db_path(tmp_path), 300, "c")
+    assert run_jack(tmp_path, "backup", "create").returncode == 0
+    [backup] = local_backups(tmp_path)
+    assert run_jack(tmp_path, "backup", "verify", str(backup)).returncode == 0
+    live_before = dump(db_path(tmp_path), "alerts")
+
+    flip_bytes(backup, backup.stat().st_size // 2)  # inside row data: only the checksum can tell
+
+    verify = run_jack(tmp_path, "backup", "verify", str(backup))
+    assert verify.returncode == 1
+    assert "checksum mismatch" in verify.stderr
+    restore = run_jack(tmp_path, "restore", str(backup))
+    assert restore.returncode == 1
+    assert "refusing to restore" in restore.stderr and "Traceback" not in restore.stderr
+    assert dump(db_path(tmp_path), "alerts") == live_before
+    assert not (db_path(tmp_path).with_name("jack.db.pre-restore")).exists()
+    drill = run_jack(tmp_path, "backup", "drill", "--from", "local")
+    assert drill.returncode == 1
+    assert "damaged" in drill.stderr
+
+
+def test_structural_damage_is_detected_without_a_checksum(tmp_path):
+    make_app(tmp_path).engine.dispose()
+    add_alert_rows(db_path(tmp_path), 300, "s")
+    good = tmp_path / "copy.db"
+    snapshot_sqlite(db_path(tmp_path), good)
+    assert verify_file(good).ok
+    page_size = sqlite3.connect(good).execute("PRAGMA page_size").fetchone()[0]
+    flip_bytes(good, page_size + 0, 8)  # the b-tree header of page 2
+    result = run_jack(tmp_path, "backup", "verify", str(good))
+    assert result.returncode == 1
+    assert "integrity" in result.stderr or "SQLite cannot read" in result.stderr
+
+
+def test_verify_refuses_a_file_that_is_not_a_jack_database(tmp_path):
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.commit()
+    result = verify_file(other)
+    assert not result.ok
+    assert "not a Jack database" in result.summary()
+    con = sqlite3.connect(other)
+    con.execute("CREATE TABLE alembic_version (version_num TEXT)")
+    con.execute("INSERT INTO alembic_version VALUES ('9999_from_the_future')")
+    con.commit()
+    assert "unknown revision 9999_from_the_future" in verify_file(other).summary()
+
+
+# --------------------------------------------------------------------------- restore
+
+
+def test_restore_round_trip_keeps_every_row(tmp_path):
+    make_app(tmp_path).engine.dispose()
+    db = db_path(tmp_path)
+    add_alert_rows(db, 1000, "keep")
+    at_backup = dump(db, "alerts")
+    created = run_jack(tmp_path, "backup", "create")
+    assert created.returncode == 0, created.stderr
+
+    con = sqlite3.connect(db)
+    with con:
+        con.execute("DELETE FROM alerts WHERE id % 2 = 0")
+    con.close()
+    add_alert_rows(db, 10, "after")
+    changed = dump(db, "alerts")
+
+    restored = run_jack(tmp_path, "restore", "--latest")
+    assert restored.returncode == 0, restored.stderr
+    assert "checksum ok" in restored.stdout
+    assert dump(db, "alerts") == at_backup
+    assert dump(db.with_name("jack.db.pre-restore"), "alerts") == changed
+    assert not db.with_name("jack.db.restoring").exists()
+
+
+def test_restore_refuses_while_a_server_runs_on_the_database(tmp_path):
+    make_app(tmp_path).engine.dispose()
+    assert run_jack(tmp_path, "backup", "create").returncode == 0
+    with JackProcess(tmp_path) as jack:
+        result = run_jack(tmp_path, "restore", "--latest")
+        assert result.returncode == 5
+        assert f"Jack is running on {db_path(tmp_path)} (pid {jack.process.pid})" in result.stderr
+        assert "docker stop jack" in result.stderr
+        assert httpx.get(jack.url + "/health", timeout=5).status_code == 200
+    result = run_jack(tmp_path, "restore", "--latest")
+    assert result.returncode == 0, result.stderr
+
+
+def test_server_lock_is_exclusive_and_released(tmp_path):
+    db = db_path(tmp_path)
+    first, second = ServerLock(db), ServerLock(db)
+    assert first.try_acquire()
+    assert not second.try_acquire()
+    assert second.holder_pid() == os.getpid()
+    first.release()
+    assert second.try_acquire()
+    second.release()
+
+
+def test_postgres_is_refused_with_a_pointer_to_pg_dump(tmp_path):
+    env = {"DATABASE_URL": "postgresql://jack:pw@127.0.0.1:1/jack"}
+    for args in (("backup", "create"), ("restore", "--latest"), ("backup", "drill")):
+        result = run_jack(tmp_path, *args, env=env)
+        assert result.returncode == 2
+        assert "pg_dump" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+# --------------------------------------------------------------------------- retention
+
+
+def stored(key: str, when: dt.datetime) -> StoredBackup:
+    return StoredBackup(destination="local", key=key, size=1, created_at=when, location=key)
+
+
+def test_retention_keeps_recent_days_and_weekly_and_monthly_copies():
+    now = dt.datetime(2026, 6, 30, 12, tzinfo=dt.UTC)
+    backups = [stored(f"jack-{i:03d}.db", now - dt.timedelta(days=i)) for i in range(120)]
+    plain = {b.key for b in expired_backups(backups, now, days=30)}
+    assert plain == {f"jack-{i:03d}.db" for i in range(31, 120)}
+
+    kept = {b.key for b in backups} - {b.key for b in expired_backups(backups, now, days=30, weekly=8, monthly=4)}
+    kept_days = sorted(int(k[5:8]) for k in kept)
+    assert set(range(31)) <= set(kept_days)
+    weekly_or_monthly = [backups[d].created_at for d in kept_days if d > 30]
+    assert weekly_or_monthly, "nothing beyond 30 days was kept"
+    # Each extra copy is the newest of its week or month, and months beyond the 4th are gone.
+    assert all(now - moment < dt.timedelta(days=31 * 4) for moment in weekly_or_monthly)
+    months = {(m.year, m.month) for m in weekly_or_monthly}
+    assert len(months) <= 4
+
+
+def test_retention_never_removes_the_newest_backup():
+    now = dt.datetime(2026, 6, 30, tzinfo=dt.UTC)
+    old = [stored("jack-a.db", now - dt.timedelta(days=90)), stored("jack-b.db", now - dt.timedelta(days=100))]
+    assert [b.key for b in expired_backups(old, now, days=30)] == ["jack-b.db"]
+
+
+def test_retention_at_the_local_folder_deletes_only_expired_files(tmp_path):
+    app = make_app(tmp_path, env={"BACKUP_RETENTION_DAYS": "7"})
+    for _ in range(3):
+        assert app.backups.create().ok
+    local = app.backup_destinations["local"]
+    files = local_backups(tmp_path)
+    old = files[0]
+    sidecar = old.with_name(old.name + ".json")
+    meta = json.loads(sidecar.read_text())
+    meta["created_at"] = "2000-01-01T00:00:00+00:00"
+    sidecar.write_text(json.dumps(meta))
+    removed = app.backups.apply_retention_at(local)
+    assert removed == [old.name]
+    assert not old.exists() and not sidecar.exists()
+    assert local_backups(tmp_path) == files[1:]
+    app.engine.dispose()
+
+
+# --------------------------------------------------------------------------- schedule, RPO, health
+
+
+def test_next_run_daily_in_the_hotel_time_zone_and_catch_up():
+    from zoneinfo import ZoneInfo
+
+    lisbon = ZoneInfo("Europe/Lisbon")
+    now = dt.datetime(2026, 7, 1, 10, 0, tzinfo=dt.UTC)  # 11:00 in Lisbon (summer time)
+    due = next_run(now, now - dt.timedelta(hours=7), interval_hours=0, schedule_time="03:00", tz=lisbon)
+    assert due == dt.datetime(2026, 7, 2, 2, 0, tzinfo=dt.UTC)
+    missed = next_run(now, now - dt.timedelta(days=3), interval_hours=0, schedule_time="03:00", tz=lisbon)
+    assert missed == now
+    assert next_run(now, None, interval_hours=0, schedule_time="off", tz=lisbon) is None
+    every_6h = next_run(now, now - dt.timedelta(hours=1), interval_hours=6, schedule_time="03:00", tz=lisbon)
+    assert every_6h == now + dt.timedelta(hours=5)
+
+
+def test_jack_startup_runs_scheduled_backups_and_health_shows_their_age(tmp_path):
+    app = make_app(tmp_path, env={"BACKUP_INTERVAL_HOURS": "0.0003"})  # about a second
+    with running_app(app) as url:
+        wait_until(lambda: len(local_backups(tmp_path)) >= 2, timeout=30, what="two scheduled backups")
+        health = httpx.get(url + "/health", timeout=5).json()["backups"]
+        metrics = httpx.get(url + "/metrics", timeout=5).text
+    assert health["last_success_age_seconds"] is not None and health["last_success_age_seconds"] < 60
+    assert health["stale"] is False
+    assert health["destinations"]["local"]["status"] == "stored"
+    assert "jack_backup_last_success_age_seconds" in metrics
+    assert 'jack_backup_destination_last_ok{destination="local"} 1.0' in metrics
+    app.engine.dispose()
+
+
+async def test_a_backup_older_than_the_rpo_raises_an_alert_once_and_resolves(tmp_path):
+    app = make_app(tmp_path, env={"BACKUP_RPO_HOURS": "24"})
+    scheduler = BackupScheduler(app, app.backups)
+    write_state(app.engine, STATE_LAST_SUCCESS, {"at": iso(dt.datetime.now(dt.UTC) - dt.timedelta(hours=30))})
+    assert await scheduler.check_rpo()
+    assert await scheduler.check_rpo()
+
+    def stale_alerts() -> list[AlertRecord]:
+        with Session(app.engine) as session:
+            return list(session.exec(select(AlertRecord).where(AlertRecord.name == "backup.stale")).all())
+
+    [alert] = stale_alerts()
+    assert alert.severity == "critical" and "30.0 hours old" in alert.summary
+    assert app.backups.status()["stale"] is True
+    await asyncio.to_thread(app.backups.create)
+    assert not await scheduler.check_rpo()
+    assert [a.resolved for a in stale_alerts()] == [False, True]
+    app.engine.dispose()
+
+
+# --------------------------------------------------------------------------- drill and hooks
+
+
+def test_drill_records_its_result_for_health_and_doctor(tmp_path):
+    app = make_app(tmp_path)
+    add_alert_rows(db_path(tmp_path), 50, "d")
+    app.backups.create()
+    result = run_drill(app.backups, "local")
+    assert result.ok, result.problems
+    counts = {t.table: (t.backup, t.live) for t in result.tables}
+    assert counts["alerts"][0] == 50
+    assert result.rto_seconds > 0
+    status = app.backups.status()
+    assert status["last_drill"]["ok"] is True
+    assert status["last_successful_drill_at"]
+    checks = {c.name: c for c in app.hooks.doctor_checks(app)}
+    assert checks["a recovery drill in the last quarter"].ok
+    assert checks["a backup within the RPO (24 h)"].ok
+    app.engine.dispose()
+
+
+def test_jack_health_extras_reports_backups_before_any_backup(tmp_path):
+    app = make_app(tmp_path)
+    extras = app.hooks.health_extras(app)["backups"]
+    assert extras["last_success_at"] is None and extras["stale"] is True
+    assert set(extras["destinations"]) == {"local"}
+    app.engine.dispose()
+
+
+def test_jack_doctor_checks_warn_without_backups_or_off_site_copy(tmp_path):
+    app = make_app(tmp_path)
+    checks = {c.name: c for c in app.hooks.doctor_checks(app)}
+    assert not checks["a backup within the RPO (24 h)"].ok
+    assert not checks["an off-site backup copy is configured"].ok
+    app.engine.dispose()
+
+
+def test_jack_before_migrations_takes_a_backup_of_an_existing_database(tmp_path):
+    app = make_app(tmp_path)
+    app.hooks.call("jack_before_migrations", app=app, pending=["0002_next"])
+    [backup] = local_backups(tmp_path)
+    assert backup.name.endswith("-pre-migration.db")
+    assert verify_file(backup).ok
+    app.engine.dispose()
+
+
+def test_jack_before_migrations_skips_a_new_database(tmp_path):
+    result = run_jack(tmp_path, "db", "migrate")
+    assert result.returncode == 0, result.stderr
+    assert local_backups(tmp_path) == []
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    app = make_app(fresh, migrate=False)
+    app.hooks.call("jack_before_migrations", app=app, pending=["0001_host"])
+    assert local_backups(fresh) == []
+    app.engine.dispose()
+
+
+def test_jack_register_commands_adds_backup_and_restore_with_examples(tmp_path):
+    for args in (("backup", "--help"), ("backup", "create", "--help"), ("restore", "--help"), ("backup", "drill", "--help")):
+        result = run_jack(tmp_path, *args)
+        assert result.returncode == 0
+        assert "Example" in result.stdout
+
+
+def test_backup_list_shows_backups_and_a_failing_destination(tmp_path):
+    make_app(tmp_path).engine.dispose()
+    assert run_jack(tmp_path, "backup", "create").returncode == 0
+    listed = run_jack(tmp_path, "backup", "list")
+    assert listed.returncode == 0
+    [line] = [line for line in listed.stdout.splitlines() if "jack-" in line]
+    assert "local" in line and "integrity_check ok" in line and "KB" in line
+
+
+def test_jack_shutdown_releases_the_server_lock(tmp_path):
+    app = make_app(tmp_path)
+    lock = ServerLock(db_path(tmp_path))
+    with running_app(app):
+        assert not lock.try_acquire()
+    assert lock.try_acquire()
+    lock.release()
+    app.engine.dispose()
+
+
+def test_jack_register_backup_destinations_adds_the_local_folder(tmp_path):
+    app = make_app(tmp_path, env={"BACKUP_DIR": str(tmp_path / "elsewhere")})
+    local = app.backup_destinations["local"]
+    assert asyncio.run(local.health()).state == "connected"
+    run = app.backups.create()
+    assert run.stored[0].location == str(tmp_path / "elsewhere" / run.key)
+    fetched = local.fetch(run.key, tmp_path / "fetched.db")
+    assert verify_file(fetched, run.checksum).ok
+    app.engine.dispose()
+
+
+def test_jack_settings_validators_reject_a_bad_schedule_in_one_line(tmp_path):
+    result = run_jack(tmp_path, "config", "check", env={"BACKUP_SCHEDULE_TIME": "3am", "HOTEL_TIMEZONE": "Mars/Base"})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert "error: BACKUP_SCHEDULE_TIME=3am: expected a local time like 03:00, or off" in lines
+    assert any(line.startswith("error: HOTEL_TIMEZONE=Mars/Base") for line in lines)
+
+
+def test_jack_add_routes_serves_backup_metrics(tmp_path):
+    app = make_app(tmp_path)
+    with running_app(app) as url:
+        text = httpx.get(url + "/metrics", timeout=5).text
+    assert "jack_backup_last_success_age_seconds -1.0" in text
+    assert "jack_backup_stale 1.0" in text
+    app.engine.dispose()
