@@ -9,7 +9,8 @@ from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    # Aware: SQLModel's datetime columns refuse naive values (they would be ambiguous).
+    return dt.datetime.now(dt.UTC)
 
 
 class AlertRecord(SQLModel, table=True):
