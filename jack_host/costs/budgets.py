@@ -53,7 +53,8 @@ def fire_crossed(engine: Engine, budget: str, period: str, spend: float, limit: 
     """Record every threshold ``spend`` has reached that has not fired yet this period; return the new ones."""
     fired = []
     for alert in alerts:
-        if spend < alert.threshold * limit:
+        # The tolerance keeps float sums (8 x $0.10 = $0.7999...) from missing a threshold they reached.
+        if spend + 1e-9 < alert.threshold * limit:
             break  # alerts are sorted by threshold
         row = BudgetThreshold(budget=budget, period=period, threshold=alert.threshold, action=alert.action, spend=spend, limit=limit)
         with Session(engine) as session:
