@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from pathlib import Path
 
 import jack_llm_ollama.plugin
@@ -17,6 +16,7 @@ import pytest
 from falcon import testing as falcon_testing
 from sqlmodel import Session, select
 
+from jack_host.conversations.models import Conversation, Guest
 from jack_host.costs.models import AIUsage, AIUsageDaily, BudgetThreshold, SMSUsage
 from jack_host.interfaces import LLMRequest
 from jack_host.llm.fake_servers import FakeAnthropic, FakeOllama, FakeOpenAI
@@ -337,15 +337,21 @@ async def test_report_metrics_are_flagged_against_the_documents_thresholds(tmp_p
     write_costs(tmp_path, "costs:\n  ai:\n    prices:\n      openai/gpt-4o: {input_per_1k: 2.0, output_per_1k: 4.0}\n")
     app = make_app(tmp_path, plugins=[OLLAMA], env={**openai_env(openai), "OLLAMA_BASE_URL": ollama.base_url})
     app.costs.clock = Clock(dt.datetime(2026, 3, 5, 12, 0, tzinfo=dt.UTC))
-    # The pipeline's conversations table (not merged on this branch yet): the document's query joins it.
-    with sqlite3.connect(tmp_path / "data" / "jack.db") as db:
-        db.execute("CREATE TABLE IF NOT EXISTS conversations (id INTEGER PRIMARY KEY, created_at DATETIME NOT NULL)")
-        db.executemany("INSERT INTO conversations VALUES (?, ?)", [(1, "2026-03-05 10:00:00"), (2, "2026-03-05 11:00:00")])
+    # The document's query joins the pipeline's conversations; one is older than 30 days and drops out.
+    with Session(app.engine) as session:
+        guest = Guest(name="Ana", phone="+351910000000")
+        session.add(guest)
+        session.flush()
+        for hour in (10, 11):
+            session.add(Conversation(guest_id=guest.id, channel="sms", guest_address=guest.phone, created_at=dt.datetime(2026, 3, 5, hour, tzinfo=dt.UTC)))
+        session.add(Conversation(guest_id=guest.id, channel="sms", guest_address="old", created_at=dt.datetime(2026, 1, 5, tzinfo=dt.UTC)))
+        session.commit()
     openai.output_tokens = 400
     for conversation in (1, 1, 2):
         await app.llm.complete(LLMRequest(messages=MESSAGES), conversation_id=conversation, guest_id=conversation)
     openai.fail_next(500)
     await app.llm.complete(LLMRequest(messages=MESSAGES), conversation_id=2, guest_id=2)  # answered by ollama
+    await app.llm.complete(LLMRequest(messages=MESSAGES), conversation_id=3, guest_id=3)  # the January conversation
 
     async with falcon_testing.ASGIConductor(app) as client:
         response = await client.simulate_get("/api/v1/costs", params={"days": "7"})
@@ -354,18 +360,18 @@ async def test_report_metrics_are_flagged_against_the_documents_thresholds(tmp_p
     report = response.json
     metrics = {m["metric"]: m for m in report["metrics"]}
     per_call = 100 / 1000 * 2.0 + 400 / 1000 * 4.0  # $1.80
-    assert metrics["daily_ai_spend"]["value"] == pytest.approx(3 * per_call)
+    assert metrics["daily_ai_spend"]["value"] == pytest.approx(4 * per_call)
     assert metrics["daily_ai_spend"]["alert"] is False
-    assert metrics["cost_per_conversation"]["value"] == pytest.approx(3 * per_call / 2)
+    assert metrics["cost_per_conversation"]["value"] == pytest.approx(4 * per_call / 3)
     assert metrics["cost_per_conversation"]["alert"] is True
     assert metrics["cost_per_guest"]["alert"] is True
-    assert metrics["token_efficiency"]["value"] == pytest.approx((3 * 400 + 60) / (3 * 100 + 300))
-    assert metrics["fallback_usage"]["value"] == pytest.approx(25.0) and metrics["fallback_usage"]["alert"] is True
+    assert metrics["token_efficiency"]["value"] == pytest.approx((4 * 400 + 60) / (4 * 100 + 300))
+    assert metrics["fallback_usage"]["value"] == pytest.approx(20.0) and metrics["fallback_usage"]["alert"] is True
     rows = report["cost_per_conversation"]["rows"]
     assert [(r["date"], r["conversations"]) for r in rows] == [("2026-03-05", 2)]
     assert rows[0]["total_cost"] == pytest.approx(3 * per_call)
-    assert report["roi"]["requests_handled_by_ai"] == 4
-    assert report["roi"]["staff_hours_saved"] == pytest.approx(4 * 5 / 60, abs=0.01)
+    assert report["roi"]["requests_handled_by_ai"] == 5
+    assert report["roi"]["staff_hours_saved"] == pytest.approx(5 * 5 / 60, abs=0.01)
 
     assert bad.status_code == 400 and bad.json["error"] == "invalid_days"
 

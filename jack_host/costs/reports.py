@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import inspect, text
+from sqlalchemy import DateTime, bindparam, inspect, text
 
 if TYPE_CHECKING:
     from jack_host.app import JackApp
@@ -41,7 +41,7 @@ COST_PER_CONVERSATION_SQL = text(
     GROUP BY DATE(c.created_at)
     ORDER BY date DESC
     """
-)
+).bindparams(bindparam("since", type_=DateTime))
 
 
 def _metric(name: str, value: float | None, unit: str, description: str, **extra: Any) -> dict[str, Any]:
