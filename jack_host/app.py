@@ -21,6 +21,7 @@ from prometheus_client import CollectorRegistry
 
 from jack_host import __version__
 from jack_host.alerts import AlertService
+from jack_host.costs.service import CostService
 from jack_host.db import make_engine
 from jack_host.errors import install_error_handlers
 from jack_host.health import HealthMonitor, add_health_routes
@@ -128,6 +129,7 @@ def create_app(
     app.llm_providers = hooks.register_llm_providers(app)
     app.backup_destinations = hooks.register_backup_destinations(app)
     app.alert_routes = hooks.register_alert_routes(app)
+    app.costs = CostService(app)
     app.llm = LLMService(app)
 
     add_health_routes(app)

@@ -156,7 +156,8 @@ class LLMRequest:
     max_tokens: int = 600
     temperature: float = 0.2
     json_mode: bool = True
-    timeout: float = 20.0
+    #: Seconds; ``None`` uses the ``AI_TIMEOUT_SECONDS`` setting.
+    timeout: float | None = None
 
 
 @dataclass
@@ -169,7 +170,16 @@ class LLMResponse:
 
 
 class LLMProviderError(RuntimeError):
-    """A provider call failed in a way that should move on to the next provider."""
+    """A provider call failed in a way that should move on to the next provider.
+
+    ``outcome`` says how, for the cost ledger: ``timeout``, ``rate_limited``,
+    ``server_error``, ``unreachable``, ``auth_error``, ``rejected`` or ``error``.
+    """
+
+    def __init__(self, message: str, outcome: str = "error", status_code: int | None = None):
+        super().__init__(message)
+        self.outcome = outcome
+        self.status_code = status_code
 
 
 class LLMProvider(Component):

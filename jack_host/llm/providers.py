@@ -1,4 +1,4 @@
-"""LLM providers reached through LiteLLM (Anthropic, OpenAI and OpenAI-compatible servers)."""
+"""LLM providers reached through LiteLLM: Anthropic, OpenAI, OpenAI-compatible servers (and Ollama's plugin)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,10 @@ from jack_host.llm.litellm_client import litellm
 
 #: Which environment variable holds the key for a LiteLLM model prefix.
 KEY_VARIABLES = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}
+#: Which setting points a model prefix at another server (a proxy, a gateway, a test fake).
+BASE_VARIABLES = {"anthropic": "ANTHROPIC_API_BASE", "openai": "OPENAI_API_BASE"}
+#: Prefixes whose servers accept an OpenAI-style ``response_format`` for JSON replies.
+JSON_MODE_FAMILIES = {"openai", "ollama", "ollama_chat"}
 
 
 def provider_family(model: str) -> str:
@@ -21,6 +25,31 @@ def provider_family(model: str) -> str:
     return "openai"
 
 
+def classify_error(exc: BaseException) -> tuple[str, int | None]:
+    """How a LiteLLM call failed: (outcome, HTTP status); LiteLLM reports refused connections as 500."""
+    chain: list[BaseException] = []
+    node: BaseException | None = exc
+    while node is not None and node not in chain:
+        chain.append(node)
+        node = node.__cause__ or node.__context__
+    names = {type(e).__name__ for e in chain}
+    status = getattr(exc, "status_code", None)
+    status = status if isinstance(status, int) else None
+    if names & {"Timeout", "APITimeoutError", "TimeoutError", "ReadTimeout", "ConnectTimeout", "TimeoutException"}:
+        return "timeout", status
+    if status == 429 or "RateLimitError" in names:
+        return "rate_limited", 429
+    if names & {"ConnectError", "ConnectionRefusedError", "ClientConnectorError", "APIConnectionError", "gaierror"}:
+        return "unreachable", None
+    if status is not None and status >= 500:
+        return "server_error", status
+    if status in (401, 403):
+        return "auth_error", status
+    if status is not None and 400 <= status < 500:
+        return "rejected", status
+    return "error", status
+
+
 class LiteLLMProvider(LLMProvider):
     """One configured model, called with ``litellm.acompletion``."""
 
@@ -29,7 +58,8 @@ class LiteLLMProvider(LLMProvider):
         self._model = model
         self.settings = settings
         self.family = provider_family(model) if model else ""
-        self.api_base = api_base or (self._get("OPENAI_API_BASE") if self.family == "openai" else self._get("ANTHROPIC_API_BASE")) or None
+        base_variable = BASE_VARIABLES.get(self.family)
+        self.api_base = api_base or (self._get(base_variable) if base_variable else "") or None
 
     def _get(self, key: str) -> str:
         return str(self.settings.get(key) or "")  # type: ignore[union-attr]
@@ -37,6 +67,10 @@ class LiteLLMProvider(LLMProvider):
     @property
     def model(self) -> str:
         return self._model
+
+    @property
+    def litellm_model(self) -> str:
+        return self._model if "/" in self._model else f"{self.family}/{self._model}"
 
     @property
     def key_variable(self) -> str | None:
@@ -62,23 +96,24 @@ class LiteLLMProvider(LLMProvider):
     async def complete(self, request: LLMRequest) -> LLMResponse:
         module = await asyncio.to_thread(litellm)
         kwargs = {
-            "model": self._model if "/" in self._model else f"{self.family}/{self._model}",
+            "model": self.litellm_model,
             "messages": request.messages,
             "max_tokens": request.max_tokens,
             "temperature": request.temperature,
-            "timeout": request.timeout,
-            "num_retries": 0,
+            "timeout": request.timeout or 20.0,
+            "num_retries": 0,  # the service falls back to the next provider instead of retrying
         }
         if self.api_base:
             kwargs["api_base"] = self.api_base
         if self.api_key():
             kwargs["api_key"] = self.api_key()
-        if request.json_mode and self.family == "openai":
+        if request.json_mode and self.family in JSON_MODE_FAMILIES:
             kwargs["response_format"] = {"type": "json_object"}
         try:
             response = await module.acompletion(**kwargs)
         except Exception as exc:  # LiteLLM maps provider errors to many classes
-            raise LLMProviderError(f"{self.name} ({self._model}): {type(exc).__name__}: {exc}") from exc
+            outcome, status = classify_error(exc)
+            raise LLMProviderError(f"{self.name} ({self._model}): {outcome}: {type(exc).__name__}: {exc}", outcome, status) from exc
         usage = getattr(response, "usage", None)
         return LLMResponse(
             text=response.choices[0].message.content or "",

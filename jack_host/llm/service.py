@@ -1,18 +1,27 @@
-"""Choosing a provider for each call and falling back to the next one on failure."""
+"""Choosing a provider for each call, falling back to the next one on failure, and recording every call."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from jack_host.interfaces import LLMProvider, LLMProviderError, LLMRequest, LLMResponse
+from jack_host.costs.ledger import AICall
+from jack_host.interfaces import LLMProvider, LLMProviderError, LLMRequest, LLMResponse, NotConfiguredError
+from jack_host.llm.litellm_client import litellm
+from jack_host.llm.providers import classify_error
 
 if TYPE_CHECKING:
     from jack_host.app import JackApp
 
 log = logging.getLogger("jack.llm")
+
+#: Extra seconds beyond the request timeout before the service itself gives up on a provider
+#: (a provider that ignores its timeout must not hold a guest's reply forever).
+TIMEOUT_GRACE = 2.0
 
 
 class NoProviderConfigured(RuntimeError):
@@ -20,11 +29,15 @@ class NoProviderConfigured(RuntimeError):
 
 
 class AllProvidersFailed(RuntimeError):
-    """Every configured provider failed; ``errors`` says how."""
+    """Every configured provider failed; ``errors`` says how.  The caller escalates to staff."""
 
     def __init__(self, errors: list[str]):
         super().__init__("; ".join(errors))
         self.errors = errors
+
+
+class BudgetExhausted(AllProvidersFailed):
+    """A budget's ``fallback_to_local`` is in force and no local provider is configured: paid calls stop."""
 
 
 @dataclass
@@ -33,40 +46,109 @@ class LLMResult:
     provider: str
     fallback: bool
     latency_ms: float
+    #: Why another provider than the first answered: ``budget`` or the first failure's outcome.
+    fallback_reason: str | None = None
 
 
 class LLMService:
     """``await app.llm.complete(request, conversation_id=..., guest_id=...)``.
 
     Providers are tried in ``AI_PROVIDER_ORDER`` (comma-separated names; default:
-    ``primary`` then every other registered provider), skipping unconfigured ones.
+    ``primary``, ``secondary``, other paid providers, then local ones), skipping
+    unconfigured ones.  A timeout (``AI_TIMEOUT_SECONDS``), a 5xx, a 429, a refused
+    connection or any other provider error moves on to the next provider.  Every
+    attempt is written to the cost ledger (``app.costs``).  While a budget's
+    ``fallback_to_local`` is in force only local providers are called.
     """
 
     def __init__(self, app: JackApp):
         self.app = app
 
+    def provider_order(self) -> list[str]:
+        configured = [n.strip() for n in str(self.app.settings.get("AI_PROVIDER_ORDER") or "").split(",") if n.strip()]
+        if configured:
+            return configured
+        registered = self.app.llm_providers
+        rest = [n for n in registered if n not in ("primary", "secondary")]
+        return ["primary", "secondary", *[n for n in rest if not registered[n].is_local], *[n for n in rest if registered[n].is_local]]
+
+    def unknown_names_in_order(self) -> list[str]:
+        """Names in an explicit ``AI_PROVIDER_ORDER`` that no plugin registered (a typo, a missing plugin)."""
+        if not str(self.app.settings.get("AI_PROVIDER_ORDER") or "").strip():
+            return []
+        return [name for name in self.provider_order() if name not in self.app.llm_providers]
+
     def ordered_providers(self) -> list[LLMProvider]:
         registered = self.app.llm_providers
-        order = [n.strip() for n in str(self.app.settings.get("AI_PROVIDER_ORDER") or "").split(",") if n.strip()]
-        if not order:
-            order = ["primary", *[n for n in registered if n != "primary"]]
-        return [registered[name] for name in order if name in registered and registered[name].is_configured()]
+        return [registered[name] for name in self.provider_order() if name in registered and registered[name].is_configured()]
 
     def available(self) -> bool:
         return bool(self.ordered_providers())
+
+    def timeout_for(self, request: LLMRequest) -> float:
+        return float(request.timeout or self.app.settings.get("AI_TIMEOUT_SECONDS") or 20.0)
 
     async def complete(self, request: LLMRequest, *, conversation_id: int | None = None, guest_id: int | None = None) -> LLMResult:
         providers = self.ordered_providers()
         if not providers:
             raise NoProviderConfigured("no LLM provider is configured (set AI_MODEL and its API key)")
+        first = providers[0]
+        reason: str | None = None
+        paused = await asyncio.to_thread(self.app.costs.local_only)
+        if paused is not None:
+            local = [p for p in providers if p.is_local]
+            local += [p for p in self.app.costs.local_providers() if p not in local]
+            if not local:
+                raise BudgetExhausted(
+                    [f"paid AI calls are stopped: {paused.budget} budget for {paused.period} reached {paused.threshold:.0%} "
+                     "(fallback_to_local) and no local model is configured; run `jack costs resume` to lift it"]
+                )
+            providers, reason = local, "budget"
+        timeout = self.timeout_for(request)
+        request = dataclasses.replace(request, timeout=timeout)
+        # LiteLLM's first import takes seconds of CPU: it must not count against the first provider's timeout.
+        await asyncio.to_thread(litellm)
         errors = []
-        for index, provider in enumerate(providers):
+        for provider in providers:
+            fallback = provider is not first
             started = time.perf_counter()
+            call = AICall(
+                provider=provider.name,
+                model=provider.model,
+                conversation_id=conversation_id,
+                guest_id=guest_id,
+                fallback=fallback,
+                is_local=provider.is_local,
+            )
             try:
-                response = await provider.complete(request)
-            except (LLMProviderError, TimeoutError, OSError) as exc:
-                errors.append(str(exc))
-                log.warning("LLM provider %s failed: %s", provider.name, exc)
+                response = await asyncio.wait_for(provider.complete(request), timeout + TIMEOUT_GRACE)
+            except Exception as exc:  # whatever a provider does, the next one gets its chance
+                call.latency_ms = (time.perf_counter() - started) * 1000
+                call.outcome, _ = _outcome_of(exc)
+                call.error = str(exc) or type(exc).__name__
+                errors.append(f"{provider.name}: {call.outcome}: {call.error}"[:500])
+                reason = reason or call.outcome
+                log.warning("LLM provider %s failed (%s): %s", provider.name, call.outcome, call.error)
+                await self._record(call)
                 continue
-            return LLMResult(response, provider.name, index > 0, (time.perf_counter() - started) * 1000)
+            call.latency_ms = (time.perf_counter() - started) * 1000
+            call.input_tokens, call.output_tokens = response.input_tokens, response.output_tokens
+            await self._record(call)
+            return LLMResult(response, provider.name, fallback, call.latency_ms, reason if fallback else None)
         raise AllProvidersFailed(errors)
+
+    async def _record(self, call: AICall) -> None:
+        try:
+            await self.app.costs.record_ai_call(call)
+        except Exception:  # the guest's reply matters more than the ledger; the log keeps the trace
+            log.exception("could not record the AI call to %s in the cost ledger", call.provider)
+
+
+def _outcome_of(exc: BaseException) -> tuple[str, int | None]:
+    if isinstance(exc, LLMProviderError):
+        return exc.outcome, exc.status_code
+    if isinstance(exc, TimeoutError):
+        return "timeout", None
+    if isinstance(exc, NotConfiguredError):
+        return "not_configured", None
+    return classify_error(exc)

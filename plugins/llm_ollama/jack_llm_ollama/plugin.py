@@ -1,4 +1,4 @@
-"""Hook implementations of the llm_ollama plugin."""
+"""Hook implementations of the llm_ollama plugin: the ``ollama`` local provider and its settings."""
 
 from __future__ import annotations
 
@@ -7,10 +7,25 @@ from typing import TYPE_CHECKING
 
 from jack_host import hookimpl
 from jack_host.interfaces import LLMProvider
-from jack_llm_ollama.provider import OllamaProvider
+from jack_host.settings import Setting
+from jack_llm_ollama.provider import DEFAULT_BASE_URL, DEFAULT_MODEL, OllamaProvider
 
 if TYPE_CHECKING:
     from jack_host.app import JackApp
+
+
+def _check_url(value: str) -> str | None:
+    if not value.startswith(("http://", "https://")):
+        return "a URL such as http://localhost:11434 (http://ollama:11434 in docker compose)"
+    return None
+
+
+@hookimpl
+def jack_settings_validators() -> list[Setting]:
+    return [
+        Setting("OLLAMA_BASE_URL", str, DEFAULT_BASE_URL, "where Ollama listens (http://ollama:11434 in docker compose)", check=_check_url),
+        Setting("OLLAMA_MODEL", str, DEFAULT_MODEL, "the Ollama model for local replies; pull it with `ollama pull <model>`"),
+    ]
 
 
 @hookimpl
