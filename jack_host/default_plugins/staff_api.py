@@ -32,11 +32,21 @@ def jack_settings_validators() -> list[Setting]:
 def jack_add_routes(app: JackApp) -> None:
     from jack_host.staff.auth import StaffAuth
     from jack_host.staff.auth_api import add_auth_routes
+    from jack_host.staff.conversations_api import add_conversation_routes
+    from jack_host.staff.hotel_api import add_hotel_routes
+    from jack_host.staff.knowledge_api import add_knowledge_routes
+    from jack_host.staff.staff_ws import add_staff_ws_route
+    from jack_host.staff.tasks_api import add_task_routes
     from jack_host.staff.users_api import add_user_routes
 
     app.staff_auth = StaffAuth(app)
     add_auth_routes(app)
     add_user_routes(app)
+    add_conversation_routes(app)
+    add_task_routes(app)
+    add_knowledge_routes(app)
+    add_hotel_routes(app)
+    add_staff_ws_route(app)
 
 
 @hookimpl

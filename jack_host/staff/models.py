@@ -60,9 +60,9 @@ class RefreshToken(SQLModel, table=True):
 
 
 def iso(value: dt.datetime | None) -> str | None:
-    """Naive UTC datetimes from the database as ISO 8601 with a ``Z``."""
+    """ISO 8601 UTC with an explicit offset, like the pipeline's dicts (naive values are UTC)."""
     if value is None:
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    return value.astimezone(dt.UTC).isoformat()

@@ -11,7 +11,7 @@ import json
 from typing import Any, TypeVar
 
 import falcon
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -71,3 +71,23 @@ def read_query(req: falcon.asgi.Request, model: type[M]) -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         raise validation_failed(_fields(exc)) from None
+
+
+class Page(Query):
+    """``limit`` and ``offset`` for every list endpoint."""
+
+    limit: int = Field(default=50, ge=1, le=200)
+    offset: int = Field(default=0, ge=0)
+
+
+def assignee_filter(value: str | None, me: int) -> tuple[int | None, bool]:
+    """``assignee=me|none|<id>`` -> (assignee id, unassigned only)."""
+    if value is None or value == "":
+        return None, False
+    if value == "me":
+        return me, False
+    if value == "none":
+        return None, True
+    if value.isdigit():
+        return int(value), False
+    raise field_error("assignee", "expected me, none or a staff user id")
