@@ -35,3 +35,12 @@ def bearer(token: str) -> dict[str, str]:
 
 def env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return {"JWT_SECRET": "t" * 40, **extra}
+
+
+def guest_says(base_url: str, message_id: str, body: str, **sender: str) -> dict:
+    """A guest message through the test channel's inbound route (the real pipeline.receive)."""
+    if not sender:
+        sender = {"sender_phone": "+34600111222", "sender_name": "Ana Guest"}
+    response = httpx.post(f"{base_url}/test-channel/inbound", json={"channel_message_id": message_id, "body": body, **sender})
+    assert response.status_code == 200, response.text
+    return response.json()
