@@ -110,5 +110,5 @@ def search_articles(engine: Engine, query: str, limit: int = 10) -> list[dict[st
         for rowid, rank in rows:
             article = session.get(KnowledgeArticle, rowid)
             if article is not None:
-                results.append({**article_dict(article), "score": round(-float(rank), 4)})
+                results.append({**article_dict(article), "score": -float(rank)})
         return results
