@@ -1,4 +1,4 @@
-"""``/api/v1/hotel``: the hotel profile; everyone reads it, managers and admins edit it."""
+"""``/api/v1/hotel``: the hotel profile (``app.hotel_profile``); everyone reads it, managers and admins edit it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import falcon
 from pydantic import Field, field_validator
 
-from jack_host.staff import hotel_store
 from jack_host.staff.auth import require_role
 from jack_host.staff.validation import Body, read_body
 
@@ -62,13 +61,13 @@ class HotelProfileResource:
 
     @falcon.before(require_role("staff"))
     async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
-        resp.media = await asyncio.to_thread(hotel_store.get_profile, self.app)
+        resp.media = await asyncio.to_thread(self.app.hotel_profile.get)
 
     @falcon.before(require_role("manager"))
     async def on_put(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         body = await read_body(req, ProfileUpdate)
         fields = body.model_dump(exclude_unset=True, exclude_none=True)
-        resp.media = await asyncio.to_thread(hotel_store.update_profile, self.app, fields)
+        resp.media = await asyncio.to_thread(lambda: self.app.hotel_profile.update(**fields))
 
 
 def add_hotel_routes(app: JackApp) -> None:

@@ -1,4 +1,7 @@
-"""``/api/v1/knowledge``: every staff member reads and searches; managers and admins edit."""
+"""``/api/v1/knowledge``: every staff member reads and searches; managers and admins edit.
+
+Storage and search are ``app.knowledge`` (the same BM25 index the AI answers from).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,9 @@ from typing import TYPE_CHECKING
 
 import falcon
 from pydantic import Field
+from sqlalchemy.exc import IntegrityError
 
-from jack_host.staff import knowledge_store as store
+from jack_host.conversations.knowledge import ArticleNotFound
 from jack_host.staff.auth import conflict, not_found, require_role
 from jack_host.staff.validation import Body, Page, Query, read_body, read_query
 
@@ -39,6 +43,10 @@ class SearchQuery(Query):
     limit: int = Field(default=10, ge=1, le=50)
 
 
+def duplicate_title(title: str | None) -> falcon.HTTPError:
+    return conflict(f"an article titled '{title}' already exists")
+
+
 class KnowledgeResource:
     def __init__(self, app: JackApp):
         self.app = app
@@ -46,19 +54,19 @@ class KnowledgeResource:
     @falcon.before(require_role("staff"))
     async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         filters = read_query(req, ArticleFilters)
-        items, total = await asyncio.to_thread(
-            store.list_articles, self.app.engine, category=filters.category, limit=filters.limit, offset=filters.offset
-        )
-        resp.media = {"items": items, "total": total, "limit": filters.limit, "offset": filters.offset}
+        articles = await asyncio.to_thread(self.app.knowledge.list, filters.category)
+        page = articles[filters.offset : filters.offset + filters.limit]
+        resp.media = {"items": page, "total": len(articles), "limit": filters.limit, "offset": filters.offset}
 
     @falcon.before(require_role("manager"))
     async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         body = await read_body(req, ArticleBody)
         try:
-            resp.media = await asyncio.to_thread(store.save_article, self.app.engine, None, body.model_dump())
-        except store.DuplicateTitle as exc:
-            raise conflict(str(exc)) from None
+            article = await asyncio.to_thread(self.app.knowledge.create, **body.model_dump())
+        except (ValueError, IntegrityError):  # the body model already refused empty fields
+            raise duplicate_title(body.title) from None
         resp.status = falcon.HTTP_201
+        resp.media = article
 
 
 class ArticleResource:
@@ -67,28 +75,26 @@ class ArticleResource:
 
     @falcon.before(require_role("staff"))
     async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, article_id: int) -> None:
-        try:
-            resp.media = await asyncio.to_thread(store.get_article, self.app.engine, article_id)
-        except store.ArticleNotFound as exc:
-            raise not_found(str(exc)) from None
+        article = await asyncio.to_thread(self.app.knowledge.get, article_id)
+        if article is None:
+            raise not_found(f"knowledge article {article_id} does not exist")
+        resp.media = article
 
     @falcon.before(require_role("manager"))
     async def on_put(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, article_id: int) -> None:
         body = await read_body(req, ArticlePatch)
         fields = body.model_dump(exclude_unset=True, exclude_none=True)
         try:
-            resp.media = await asyncio.to_thread(store.save_article, self.app.engine, article_id, fields)
-        except store.ArticleNotFound as exc:
+            resp.media = await asyncio.to_thread(self.app.knowledge.update, article_id, **fields)
+        except ArticleNotFound as exc:
             raise not_found(str(exc)) from None
-        except store.DuplicateTitle as exc:
-            raise conflict(str(exc)) from None
+        except IntegrityError:  # the new title belongs to another article
+            raise duplicate_title(fields.get("title")) from None
 
     @falcon.before(require_role("manager"))
     async def on_delete(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, article_id: int) -> None:
-        try:
-            await asyncio.to_thread(store.delete_article, self.app.engine, article_id)
-        except store.ArticleNotFound as exc:
-            raise not_found(str(exc)) from None
+        if not await asyncio.to_thread(self.app.knowledge.delete, article_id):
+            raise not_found(f"knowledge article {article_id} does not exist")
         resp.status = falcon.HTTP_204
 
 
@@ -99,8 +105,13 @@ class KnowledgeSearchResource:
     @falcon.before(require_role("staff"))
     async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         query = read_query(req, SearchQuery)
-        items = await asyncio.to_thread(store.search_articles, self.app.engine, query.q, query.limit)
-        resp.media = {"items": items, "q": query.q}
+        matches = await asyncio.to_thread(self.app.knowledge.search, query.q, query.limit)
+        resp.media = {
+            "q": query.q,
+            "items": [
+                {**m.article, "score": m.score, "coverage": m.coverage, "confident": m.confident} for m in matches
+            ],
+        }
 
 
 def add_knowledge_routes(app: JackApp) -> None:

@@ -1,47 +1,18 @@
-"""Staff work on tasks: list with filters, claim, complete.
+"""The task list the staff API needs: more filters than ``app.tasks.list`` and paging with a total.
 
-The pipeline creates tasks (escalations); claiming and completing are plain state
-changes, published as ``task.updated`` so every open dashboard sees them.
+Claiming and completing go through ``app.tasks`` (which publishes ``task.updated``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from jack_host.conversations.models import Task, now_utc
-from jack_host.conversations.pipeline import iso
-
-
-class TaskNotFound(LookupError):
-    pass
-
-
-class TaskConflict(Exception):
-    """The task is not in a state that allows this (already done, claimed by someone else)."""
-
-
-def task_dict(task: Task) -> dict[str, Any]:
-    return {
-        "id": task.id,
-        "conversation_id": task.conversation_id,
-        "guest_id": task.guest_id,
-        "department": task.department,
-        "priority": task.priority,
-        "status": task.status,
-        "title": task.title,
-        "description": task.description,
-        "reason": task.reason,
-        "assignee_id": task.assignee_id,
-        "sla_due_at": iso(task.sla_due_at),
-        "sla_breached": task.sla_breached_at is not None,
-        "created_at": iso(task.created_at),
-        "claimed_at": iso(task.claimed_at),
-        "completed_at": iso(task.completed_at),
-    }
+from jack_host.conversations.models import Task
+from jack_host.conversations.tasks import task_dict
 
 
 def list_tasks(
@@ -80,51 +51,3 @@ def list_tasks(
         ).all()
         total = session.exec(select(func.count()).select_from(Task).where(*filters)).one()
         return [task_dict(t) for t in rows], int(total)
-
-
-def claim_task(engine: Engine, task_id: int, staff_user_id: int) -> dict[str, Any]:
-    """Take an open task (or re-claim one's own); a task someone else holds is a conflict."""
-    now = now_utc()
-    with Session(engine, expire_on_commit=False) as session:
-        # One conditional UPDATE, so two people clicking "claim" together get one winner.
-        result = session.execute(
-            update(Task)
-            .where(
-                Task.id == task_id,
-                (Task.status == "open") | ((Task.status == "in_progress") & (Task.assignee_id == staff_user_id)),
-            )
-            .values(status="in_progress", assignee_id=staff_user_id, claimed_at=now, updated_at=now)
-        )
-        session.commit()
-        task = session.get(Task, task_id)
-        if task is None:
-            raise TaskNotFound(f"task {task_id} does not exist")
-        if result.rowcount != 1:
-            if task.status == "in_progress":
-                raise TaskConflict(f"task {task_id} is already claimed by staff user {task.assignee_id}")
-            raise TaskConflict(f"task {task_id} is {task.status}; only open tasks can be claimed")
-        return task_dict(task)
-
-
-def complete_task(engine: Engine, task_id: int, staff_user_id: int) -> dict[str, Any]:
-    """Mark a task done (claiming it on the way if nobody held it)."""
-    now = now_utc()
-    with Session(engine, expire_on_commit=False) as session:
-        result = session.execute(
-            update(Task)
-            .where(Task.id == task_id, col(Task.status).in_(("open", "in_progress")))
-            .values(
-                status="done",
-                completed_at=now,
-                updated_at=now,
-                assignee_id=func.coalesce(Task.assignee_id, staff_user_id),
-                claimed_at=func.coalesce(Task.claimed_at, now),
-            )
-        )
-        session.commit()
-        task = session.get(Task, task_id)
-        if task is None:
-            raise TaskNotFound(f"task {task_id} does not exist")
-        if result.rowcount != 1:
-            raise TaskConflict(f"task {task_id} is already {task.status}")
-        return task_dict(task)

@@ -9,6 +9,7 @@ import falcon
 from pydantic import Field
 
 from jack_host.conversations.models import TASK_PRIORITIES, TASK_STATUSES
+from jack_host.conversations.tasks import TaskNotFound
 from jack_host.staff import task_queries
 from jack_host.staff.auth import conflict, not_found, require_role
 from jack_host.staff.validation import Page, assignee_filter, read_query
@@ -54,17 +55,18 @@ class TaskActionResource:
 
     def __init__(self, app: JackApp, action: str):
         self.app = app
-        self.action = {"claim": task_queries.claim_task, "complete": task_queries.complete_task}[action]
+        self.action = action
 
     async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, task_id: int) -> None:
+        board = self.app.tasks
+        change = board.claim if self.action == "claim" else board.complete
         try:
-            task = await asyncio.to_thread(self.action, self.app.engine, task_id, req.context.staff.id)
-        except task_queries.TaskNotFound as exc:
+            # On the event loop, not in a thread: the board publishes to asyncio queues.
+            resp.media = change(task_id, req.context.staff.id)
+        except TaskNotFound as exc:
             raise not_found(str(exc)) from None
-        except task_queries.TaskConflict as exc:
+        except ValueError as exc:  # already done, or held by someone else
             raise conflict(str(exc)) from None
-        self.app.events.publish("task.updated", task)
-        resp.media = task
 
 
 def add_task_routes(app: JackApp) -> None:
