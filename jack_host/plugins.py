@@ -31,6 +31,7 @@ DEFAULT_PLUGINS = (
     "jack_host.default_plugins.backups",
     "jack_host.default_plugins.conversations",
     "jack_host.default_plugins.costs",
+    "jack_host.default_plugins.staff_api",
 )
 
 

@@ -195,13 +195,26 @@ def jack_executable() -> str:
     return str(candidate) if candidate.exists() else "jack"
 
 
-def run_jack(tmp_path: Path, *args: str, env: Mapping[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run a ``jack`` sub-command to completion with the test environment."""
+def run_jack(
+    tmp_path: Path,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 120,
+    input: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run a ``jack`` sub-command to completion with the test environment.
+
+    :param input: text fed to the command's standard input (answers to prompts).
+    """
     return subprocess.run(
         [jack_executable(), *args],
         cwd=tmp_path,
         env=base_environ(tmp_path, env),
+        input=input,
         capture_output=True,
         text=True,
         timeout=timeout,
+        # No controlling terminal: password prompts (getpass) then read ``input``
+        # instead of the developer's terminal.
+        start_new_session=True,
     )
