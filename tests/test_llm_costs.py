@@ -25,6 +25,7 @@ from jack_host.llm.service import AllProvidersFailed, BudgetExhausted
 from jack_host.models import AlertRecord
 from jack_host.settings import SettingsError
 from jack_host.testing import free_port, make_app, run_jack
+from tests.staff_helpers import PASSWORD, make_users
 
 OLLAMA = ("llm_ollama", jack_llm_ollama.plugin)
 MESSAGES = [{"role": "system", "content": "Answer in JSON."}, {"role": "user", "content": "When is breakfast?"}]
@@ -353,9 +354,19 @@ async def test_report_metrics_are_flagged_against_the_documents_thresholds(tmp_p
     await app.llm.complete(LLMRequest(messages=MESSAGES), conversation_id=2, guest_id=2)  # answered by ollama
     await app.llm.complete(LLMRequest(messages=MESSAGES), conversation_id=3, guest_id=3)  # the January conversation
 
+    make_users(app)
     async with falcon_testing.ASGIConductor(app) as client:
-        response = await client.simulate_get("/api/v1/costs", params={"days": "7"})
-        bad = await client.simulate_get("/api/v1/costs", params={"days": "many"})
+
+        async def token(role):
+            login = await client.simulate_post("/api/v1/auth/login", json={"email": f"{role}@hotel.test", "password": PASSWORD})
+            return {"Authorization": f"Bearer {login.json['access_token']}"}
+
+        manager = await token("manager")
+        anonymous = await client.simulate_get("/api/v1/costs")
+        staff_only = await client.simulate_get("/api/v1/costs", headers=await token("staff"))
+        response = await client.simulate_get("/api/v1/costs", params={"days": "7"}, headers=manager)
+        bad = await client.simulate_get("/api/v1/costs", params={"days": "many"}, headers=manager)
+    assert anonymous.status_code == 401 and staff_only.status_code == 403
     assert response.status_code == 200
     report = response.json
     metrics = {m["metric"]: m for m in report["metrics"]}

@@ -9,6 +9,7 @@ import falcon
 import falcon.asgi
 
 from jack_host.costs.reports import build_report
+from jack_host.staff.auth import require_role
 
 if TYPE_CHECKING:
     from jack_host.app import JackApp
@@ -17,11 +18,12 @@ MAX_DAYS = 366
 
 
 class CostsResource:
-    # TODO(lead): protect this route like the staff API once issue3-staff lands (staff sign-in
-    # required, admin/manager role); today it is open to anyone who can reach the server.
+    """Spend is management information: managers and admins only."""
+
     def __init__(self, app: JackApp):
         self.app = app
 
+    @falcon.before(require_role("manager"))
     async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         raw = req.get_param("days") or "30"
         try:
