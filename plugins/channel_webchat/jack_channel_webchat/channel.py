@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 from jack_channel_webchat.service import WebchatService
@@ -37,7 +38,7 @@ class WebchatChannel(Channel):
             "id": message.message_id,
             "sender": message.sender,
             "body": message.body,
-            "created_at": message.metadata.get("created_at"),
+            "created_at": dt.datetime.now(dt.UTC).isoformat(),
             "status": "sent",
             "client_id": None,
         }

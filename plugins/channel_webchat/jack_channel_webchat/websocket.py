@@ -200,7 +200,7 @@ class ChatSocketResource:
                     "id": received.message_id,
                     "sender": "guest",
                     "body": body,
-                    "created_at": dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z"),
+                    "created_at": dt.datetime.now(dt.UTC).isoformat(),
                     "status": "received",
                     "client_id": client_id,
                 },
