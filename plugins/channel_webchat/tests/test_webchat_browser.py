@@ -7,8 +7,10 @@ import os
 import threading
 from pathlib import Path
 
+import httpx
 import pytest
 
+from jack_host import hookimpl
 from jack_host.testing import free_port
 
 pytestmark = pytest.mark.browser
@@ -122,3 +124,41 @@ def test_widget_embedded_on_the_hotel_site(tmp_path, serve, browser):
         page.screenshot(path=str(SCREENSHOT_DIR / "webchat-embedded.png"))
     finally:
         server.shutdown()
+
+
+class DropChatsRoute:
+    """``POST /test-drop-chats`` closes every chat socket from the server side (a restart, a proxy timeout)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def on_post(self, req, resp):
+        connections = self.app.state["channel_webchat"].connections.all()
+        for connection in connections:
+            await connection.ws.close(1012)
+        resp.media = {"closed": len(connections)}
+
+
+class drop_chats:  # noqa: N801  (a plugin namespace)
+    @staticmethod
+    @hookimpl
+    def jack_add_routes(app):
+        app.add_route("/test-drop-chats", DropChatsRoute(app))
+
+
+def test_widget_reconnects_and_sends_what_waited(serve, browser):
+    from playwright.sync_api import expect
+
+    app, url = serve(plugins=[("drop_chats", drop_chats)])
+    app.knowledge.create("Breakfast hours", BREAKFAST, "dining", ["breakfast"])
+    page = browser.new_context().new_page()
+    page.goto(url + "/chat")
+    expect(page.locator(".status")).to_be_hidden(timeout=15000)
+    assert httpx.post(url + "/test-drop-chats").json() == {"closed": 1}
+    expect(page.locator(".status")).to_have_text("Reconnecting…")
+    # Written while disconnected: it waits, then goes out once the widget is back.
+    page.locator("textarea").fill("What time is breakfast?")
+    page.locator("textarea").press("Enter")
+    expect(page.locator(".msg.other .body")).to_have_text(BREAKFAST, timeout=15000)
+    expect(page.locator(".state")).to_have_attribute("data-state", "sent")
+    expect(page.locator(".status")).to_be_hidden()
