@@ -137,6 +137,9 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
             log_config=None,
             access_log=False,
             lifespan="on",
+            # Chat frames are a few hundred bytes; per-connection zlib state would cost ~90 KB
+            # per open web chat (benchmarks/webchat_sessions.py) to save almost nothing.
+            ws_per_message_deflate=False,
             timeout_graceful_shutdown=int(settings.get("SHUTDOWN_GRACE_SECONDS")),
         )
     )

@@ -81,7 +81,14 @@ def running_app(app: JackApp, port: int | None = None) -> Iterator[str]:
 
     port = port or free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_config=None, lifespan="on", access_log=False, proxy_headers=False
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        lifespan="on",
+        access_log=False,
+        proxy_headers=False,
+        ws_per_message_deflate=False,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"jack-test-server-{port}", daemon=True)
@@ -95,7 +102,9 @@ def running_app(app: JackApp, port: int | None = None) -> Iterator[str]:
         thread.join(timeout=30)
 
 
-def wait_until(condition: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02, what: str = "condition") -> Any:
+def wait_until(
+    condition: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02, what: str = "condition"
+) -> Any:
     """Poll ``condition`` until it returns something truthy; fail with ``what`` after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -107,7 +116,9 @@ def wait_until(condition: Callable[[], Any], timeout: float = 10.0, interval: fl
         time.sleep(interval)
 
 
-async def async_wait_until(condition: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02, what: str = "condition") -> Any:
+async def async_wait_until(
+    condition: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02, what: str = "condition"
+) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         result = condition()
@@ -127,7 +138,13 @@ class JackProcess:
     ...     httpx.get(jack.url + "/health")
     """
 
-    def __init__(self, tmp_path: Path, env: Mapping[str, str] | None = None, port: int | None = None, args: Iterable[str] = ()):
+    def __init__(
+        self,
+        tmp_path: Path,
+        env: Mapping[str, str] | None = None,
+        port: int | None = None,
+        args: Iterable[str] = (),
+    ):
         self.tmp_path = tmp_path
         self.port = port or free_port()
         self.environ = base_environ(tmp_path, {"PORT": str(self.port), **(env or {})})

@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import Session, select
 
 from jack_host import hookimpl, testing_channel
-from jack_host.conversations.models import Job, Message
+from jack_host.conversations.models import Job
 from jack_host.interfaces import InboundMessage
 from jack_host.testing import async_wait_until, make_app, running_app, wait_until
 from jack_host.testing_llm import FakeOpenAI
@@ -336,8 +336,3 @@ def _job_state(app, message_id: int) -> str | None:
     with Session(app.engine) as session:
         job = session.exec(select(Job).where(Job.message_id == message_id, Job.kind == "reply")).first()
         return job.state if job else None
-
-
-def _ai_count(app) -> int:
-    with Session(app.engine) as session:
-        return len(session.exec(select(Message).where(Message.sender == "ai")).all())

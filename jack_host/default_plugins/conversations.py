@@ -81,6 +81,13 @@ def jack_add_routes(app: JackApp) -> None:
 @hookimpl
 async def jack_startup(app: JackApp) -> None:
     app.hotel_profile.sync_settings()
+    if app.llm.available():
+        # LiteLLM takes seconds to import; do it now rather than in the first guest's reply.
+        import asyncio
+
+        from jack_host.llm.litellm_client import litellm
+
+        app.state["conversations_preload"] = asyncio.create_task(asyncio.to_thread(litellm))
     worker = Worker(app)
     app.state["conversations"] = {"worker": worker}
     worker.start()

@@ -1,0 +1,98 @@
+"""The web chat's per-app service (``app.state["channel_webchat"]``): sessions, open sockets, background work."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from jack_channel_webchat.config import WebchatConfig
+from jack_channel_webchat.connections import ConnectionRegistry
+from jack_channel_webchat.guards import RateLimiter
+from jack_channel_webchat.sessions import SessionStore
+
+if TYPE_CHECKING:
+    from jack_host.app import JackApp
+
+log = logging.getLogger("jack.webchat")
+STATE_KEY = "channel_webchat"
+#: Open sessions are marked active and expired ones deleted this often.
+MAINTENANCE_INTERVAL = 300.0
+
+
+class WebchatService:
+    def __init__(self, app: JackApp):
+        self.app = app
+        self.config = WebchatConfig.from_settings(app.settings)
+        self.sessions = SessionStore(app.engine, self.config.session_idle_seconds)
+        self.connections = ConnectionRegistry()
+        self.rate_limiter = RateLimiter(self.config.rate_limit_per_minute)
+        self.serving = False
+        self._tasks: list[asyncio.Task] = []
+
+    @classmethod
+    def of(cls, app: JackApp) -> WebchatService:
+        return app.state[STATE_KEY]
+
+    @property
+    def pipeline(self) -> Any:
+        return getattr(self.app, "pipeline", None)
+
+    async def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._keepalive_loop(), name="webchat-keepalive"),
+            asyncio.create_task(self._maintenance_loop(), name="webchat-maintenance"),
+        ]
+        if getattr(self.app, "events", None) is not None:
+            self._tasks.append(asyncio.create_task(self._typing_relay(), name="webchat-typing"))
+        self.serving = True
+
+    async def stop(self) -> None:
+        self.serving = False
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    async def _keepalive_loop(self) -> None:
+        """One task pings every open socket, so idle tabs cost no task of their own.
+
+        The pings keep proxies (nginx's read timeout) from closing quiet chats and let
+        the widget notice a dead connection and reconnect.
+        """
+        while True:
+            await asyncio.sleep(self.config.ping_interval)
+            frame = {"type": "ping", "ts": int(time.time())}
+            connections = self.connections.all()
+            for start in range(0, len(connections), 500):
+                await asyncio.gather(*(c.send(frame) for c in connections[start : start + 500]))
+            self.rate_limiter.prune()
+
+    async def _maintenance_loop(self) -> None:
+        while True:
+            await asyncio.sleep(MAINTENANCE_INTERVAL)
+            try:
+                await asyncio.to_thread(self.sessions.touch, self.connections.addresses())
+                removed = await asyncio.to_thread(self.sessions.delete_expired)
+                if removed:
+                    log.info("web chat: %d idle sessions expired", removed)
+            except Exception:  # keep maintaining whatever one round hit
+                log.exception("web chat session maintenance failed")
+
+    async def _typing_relay(self) -> None:
+        """Turn the pipeline's ``typing`` events into typing frames on the guest's tabs."""
+        async with self.app.events.subscribe() as queue:
+            while True:
+                event = await queue.get()
+                if event.get("type") != "typing":
+                    continue
+                payload = event.get("payload") or {}
+                if payload.get("channel") != "webchat" or not payload.get("guest_address"):
+                    continue
+                await self.connections.push(
+                    str(payload["guest_address"]), {"type": "typing", "active": bool(payload.get("active"))}
+                )

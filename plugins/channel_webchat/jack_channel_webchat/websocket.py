@@ -1,0 +1,233 @@
+"""``/ws``: the guest side of the web chat (protocol in the plugin's README)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import re
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import falcon.errors
+
+from jack_channel_webchat import protocol
+from jack_channel_webchat.config import normalise_origin
+from jack_channel_webchat.connections import Connection
+from jack_channel_webchat.guards import origin_allowed, own_origins
+from jack_channel_webchat.sessions import Session
+from jack_host.interfaces import InboundMessage
+
+if TYPE_CHECKING:
+    import falcon.asgi
+
+    from jack_channel_webchat.service import WebchatService
+
+log = logging.getLogger("jack.webchat")
+CLIENT_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+
+
+class ChatSocketResource:
+    def __init__(self, service: WebchatService):
+        self.service = service
+
+    async def on_websocket(self, req: falcon.asgi.Request, ws: falcon.asgi.WebSocket) -> None:
+        service = self.service
+        config = service.config
+        # Accept first, so every refusal below reaches the browser as a readable frame
+        # (a refused handshake shows up in JavaScript only as an anonymous failure).
+        await ws.accept()
+        origin_header = req.get_header("Origin")
+        origin = normalise_origin(origin_header or "")
+        public_url = str(service.app.settings.get("PUBLIC_URL") or "")
+        if not origin_header:
+            await _refuse(ws, "origin_missing", protocol.CLOSE_ORIGIN_REFUSED)
+            return
+        if origin is None or not origin_allowed(origin, config, own_origins(public_url, req)):
+            await _refuse(ws, "origin_refused", protocol.CLOSE_ORIGIN_REFUSED, origin=origin_header)
+            return
+
+        try:
+            hello = await asyncio.wait_for(_receive_json(ws), config.hello_timeout)
+        except TimeoutError:
+            await _refuse(ws, "hello_timeout", protocol.CLOSE_HELLO_TIMEOUT)
+            return
+        except falcon.errors.WebSocketDisconnected:
+            return
+        except _BadFrame:
+            hello = None
+        if not isinstance(hello, dict) or hello.get("type") != "hello":
+            await _refuse(ws, "hello_required", protocol.CLOSE_PROTOCOL_ERROR)
+            return
+
+        language = hello.get("language")
+        language = language[:35] if isinstance(language, str) and LANGUAGE.match(language) else None
+        token = hello.get("token")
+        session: Session | None = None
+        notice = None
+        if isinstance(token, str) and token:
+            session, reason = await asyncio.to_thread(service.sessions.restore, token[:200], origin, language)
+            if session is None:
+                notice = protocol.error_frame("session_not_restored", reason=reason)
+        if session is not None and service.connections.count(session.address) >= config.max_connections_per_session:
+            await _refuse(
+                ws, "too_many_connections", protocol.CLOSE_TOO_MANY_CONNECTIONS,
+                limit=config.max_connections_per_session,
+            )
+            return
+        if session is None:
+            session = await asyncio.to_thread(service.sessions.create, origin, language)
+            token = session.token
+
+        connection = Connection(ws, session.address)
+        # Registered before the history is read, so a reply sent meanwhile is queued, not lost.
+        service.connections.add(connection)
+        try:
+            if notice is not None:
+                await connection.send_direct(notice)
+            await connection.send_direct(
+                {
+                    "type": "session",
+                    "protocol": protocol.PROTOCOL_VERSION,
+                    "token": token,
+                    "session_id": session.address,
+                    "restored": notice is None and session.token is None,
+                    "idle_expiry_hours": round(config.session_idle_seconds / 3600, 2),
+                    "max_message_chars": config.max_message_chars,
+                }
+            )
+            await connection.send_direct({"type": "history", "messages": await self._history(session.address)})
+            await connection.open()
+            await self._serve(ws, connection, session, origin)
+        except falcon.errors.WebSocketDisconnected:
+            pass
+        finally:
+            service.connections.remove(connection)
+
+    async def _history(self, address: str) -> list[dict[str, Any]]:
+        pipeline = self.service.pipeline
+        if pipeline is None:
+            return []
+
+        def load() -> list[dict[str, Any]]:
+            conversation_id = pipeline.find_conversation_id("webchat", address)
+            if conversation_id is None:
+                return []
+            return pipeline.history(conversation_id, limit=self.service.config.history_limit)
+
+        return [protocol.message_frame(m) for m in await asyncio.to_thread(load)]
+
+    async def _serve(self, ws: falcon.asgi.WebSocket, connection: Connection, session: Session, origin: str) -> None:
+        while True:
+            try:
+                frame = await _receive_json(ws)
+            except _BadFrame as exc:
+                await connection.send(protocol.error_frame(exc.code))
+                continue
+            kind = frame.get("type") if isinstance(frame, dict) else None
+            if kind == "message":
+                await self._guest_message(connection, session, origin, frame)
+            elif kind == "ping":
+                await connection.send({"type": "pong", "ts": frame.get("ts")})
+            elif kind in ("pong", "typing", "hello"):
+                continue  # liveness answers and the guest's own typing need nothing from us
+            elif not isinstance(frame, dict):
+                await connection.send(protocol.error_frame("bad_json"))
+            else:
+                await connection.send(protocol.error_frame("unknown_type", f"Unknown frame type {str(kind)[:40]!r}."))
+
+    async def _guest_message(self, connection: Connection, session: Session, origin: str, frame: dict) -> None:
+        service = self.service
+        config = service.config
+        client_id = frame.get("client_id")
+        if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
+            # Without the client's id a resend cannot be recognised; still accept the message.
+            client_id = "s-" + uuid.uuid4().hex
+        body = frame.get("body")
+        if not isinstance(body, str) or not body.strip():
+            await connection.send(protocol.error_frame("empty_message", client_id=client_id))
+            return
+        if len(body) > config.max_message_chars:
+            await connection.send(
+                protocol.error_frame(
+                    "message_too_large",
+                    f"The message is {len(body)} characters long; the limit is {config.max_message_chars}.",
+                    client_id=client_id,
+                    max_chars=config.max_message_chars,
+                )
+            )
+            return
+        wait = service.rate_limiter.check(session.address)
+        if wait:
+            await connection.send(
+                protocol.error_frame(
+                    "rate_limited",
+                    f"Too many messages: at most {config.rate_limit_per_minute} a minute. Try again in {wait:g} s.",
+                    client_id=client_id,
+                    retry_after=wait,
+                )
+            )
+            return
+        pipeline = service.pipeline
+        try:
+            if pipeline is None:
+                raise RuntimeError("the conversation pipeline is not loaded")
+            received = await pipeline.receive(
+                InboundMessage(
+                    channel="webchat",
+                    channel_message_id=f"{session.address}:{client_id}",
+                    body=body,
+                    sender_address=session.address,
+                    language=session.language,
+                    metadata={"origin": origin},
+                )
+            )
+        except Exception:
+            log.exception("web chat: could not store a guest message for session %s", session.address)
+            await connection.send(protocol.error_frame("not_stored", client_id=client_id))
+            return
+        # Only now, with the message committed, may the guest see it as delivered.
+        await connection.send(
+            {"type": "ack", "client_id": client_id, "message_id": received.message_id, "duplicate": received.duplicate}
+        )
+        if not received.duplicate:
+            await service.connections.push(
+                session.address,
+                {
+                    "type": "message",
+                    "id": received.message_id,
+                    "sender": "guest",
+                    "body": body,
+                    "created_at": dt.datetime.now(dt.UTC).isoformat(),
+                    "status": "received",
+                    "client_id": client_id,
+                },
+                exclude=connection,
+            )
+
+
+class _BadFrame(Exception):
+    def __init__(self, code: str):
+        self.code = code
+
+
+async def _receive_json(ws: falcon.asgi.WebSocket) -> Any:
+    try:
+        text = await ws.receive_text()
+    except falcon.errors.PayloadTypeError:
+        raise _BadFrame("bad_frame") from None
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise _BadFrame("bad_json") from None
+
+
+async def _refuse(ws: falcon.asgi.WebSocket, code: str, close_code: int, **extra: Any) -> None:
+    frame = protocol.error_frame(code, fatal=True, **extra)
+    try:
+        await ws.send_text(json.dumps(frame, ensure_ascii=False))
+        await ws.close(close_code, frame["message"][:120])
+    except falcon.errors.WebSocketDisconnected:
+        pass
