@@ -20,6 +20,8 @@ def test_doctor_names_placeholder_secrets_from_the_deployment_env(tmp_path, fixt
 def test_production_with_real_secrets_and_https_passes(tmp_path, strong_secrets):
     env = {"JACK_ENV": "production", "PUBLIC_URL": "https://jack.hotel.example", "DISK_MIN_FREE_PERCENT": "0", **strong_secrets}
     assert run_jack(tmp_path, "db", "migrate", env=env).returncode == 0
+    assert run_jack(tmp_path, "doctor", env=env).returncode == 1  # no backup yet is a must-fix
+    assert run_jack(tmp_path, "backup", "create", env=env).returncode == 0
     result = run_jack(tmp_path, "doctor", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "NOT OK" not in result.stdout
