@@ -25,6 +25,7 @@ DEFAULT_PLUGINS = (
     "jack_host.default_plugins.core",
     "jack_host.default_plugins.alert_log",
     "jack_host.default_plugins.llm_litellm",
+    "jack_host.default_plugins.conversations",
 )
 
 
