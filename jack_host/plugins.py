@@ -2,7 +2,10 @@
 
 ``JACK_DISABLED_PLUGINS`` (comma-separated names) blocks plugins;
 ``JACK_ENABLED_PLUGINS`` (comma-separated), when set, is an allow-list for the
-entry-point plugins.  A plugin's name is its entry-point name
+entry-point plugins.  ``JACK_EXTRA_PLUGINS`` (comma-separated module paths, for
+tests and development only) registers plugin modules that are not installed as
+entry points, e.g. ``JACK_EXTRA_PLUGINS=jack_host.testing_channel`` so a
+``jack serve`` subprocess gets the test channel.  A plugin's name is its entry-point name
 (``channel_whatsapp``) or, for the host's own, ``jack.<module>``.
 """
 
@@ -103,6 +106,17 @@ def make_plugin_manager(
                 ) from exc
             pm.register(plugin, name=ep.name)
             loaded.distributions[ep.name] = ep.dist
+
+    for module_name in sorted(_split(environ.get("JACK_EXTRA_PLUGINS"))):
+        if module_name in disabled or pm.has_plugin(module_name):
+            continue
+        try:
+            pm.register(importlib.import_module(module_name), name=module_name)
+        except Exception as exc:
+            raise PluginLoadError(
+                f"JACK_EXTRA_PLUGINS: module '{module_name}' failed to load: {type(exc).__name__}: {exc}"
+            ) from exc
+        loaded.distributions[module_name] = None
 
     for name, plugin in extra_plugins:
         if name in disabled:

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -506,6 +506,10 @@ class Pipeline:
                 "outbox_pending": outbox_pending,
             }
         }
+
+    def count_state(self, state: str) -> int:
+        with Session(self.engine) as session:
+            return int(session.exec(select(func.count()).select_from(Conversation).where(Conversation.state == state)).one())
 
     def _address(self, session: Session, conversation_id: int) -> str | None:
         conversation = session.get(Conversation, conversation_id)

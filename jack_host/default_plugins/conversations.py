@@ -10,10 +10,16 @@ from typing import TYPE_CHECKING, Any
 
 from jack_host import hookimpl
 from jack_host.conversations.events import EventBus
+from jack_host.conversations.hotel_profile import HotelProfileService
+from jack_host.conversations.knowledge import KnowledgeBase
 from jack_host.conversations.pipeline import Pipeline
+from jack_host.conversations.tasks import TaskBoard
+from jack_host.conversations.worker import Worker
 from jack_host.settings import Setting
 
 if TYPE_CHECKING:
+    import click
+
     from jack_host.app import JackApp
 
 
@@ -47,15 +53,44 @@ def jack_settings_validators() -> list[Setting]:
         Setting("OUTBOX_BACKOFF_SECONDS", float, 2.0, "first retry delay of a failed send; doubles each time", minimum=0),
         Setting("OUTBOX_MAX_BACKOFF_SECONDS", float, 300.0, "longest delay between two send attempts", minimum=0),
         Setting("AI_HISTORY_MESSAGES", int, 10, "recent messages of the conversation shown to the model", minimum=0),
-        Setting("KB_MIN_SCORE", float, 1.0, "BM25 relevance a knowledge article needs to count as a confident match", minimum=0),
+        Setting("KB_MIN_SCORE", float, 0.0, "BM25 relevance a knowledge article needs to count as a confident match", minimum=0),
         Setting("KB_MIN_COVERAGE", float, 0.5, "share of the question's words an article must contain to be confident", minimum=0),
     ]
+
+
+@hookimpl
+def jack_register_commands(cli: click.Group) -> None:
+    from jack_host.conversations.cli import kb
+
+    cli.add_command(kb)
 
 
 @hookimpl(tryfirst=True)
 def jack_add_routes(app: JackApp) -> None:
     app.events = EventBus()
+    app.knowledge = KnowledgeBase(app.engine, app.settings)
+    app.tasks = TaskBoard(app, app.events)
+    app.hotel_profile = HotelProfileService(app)
     app.pipeline = Pipeline(app, app.events)
+    # One place for the staff API to find everything.
+    app.pipeline.knowledge = app.knowledge
+    app.pipeline.tasks = app.tasks
+    app.pipeline.hotel_profile = app.hotel_profile
+
+
+@hookimpl
+async def jack_startup(app: JackApp) -> None:
+    app.hotel_profile.sync_settings()
+    worker = Worker(app)
+    app.state["conversations"] = {"worker": worker}
+    worker.start()
+
+
+@hookimpl
+async def jack_shutdown(app: JackApp) -> None:
+    worker = app.state.get("conversations", {}).get("worker")
+    if worker is not None:
+        await worker.stop()
 
 
 @hookimpl
@@ -63,4 +98,10 @@ def jack_health_extras(app: JackApp) -> dict[str, Any] | None:
     pipeline = getattr(app, "pipeline", None)
     if pipeline is None:
         return None
-    return pipeline.health_summary()
+    try:
+        summary = pipeline.health_summary()
+        summary["tasks"] = app.tasks.sla_counts()
+        summary["escalations"] = {"open": pipeline.count_state("escalated")}
+    except Exception as exc:  # tables missing before the first migration
+        return {"queue": {"error": f"{type(exc).__name__}"}}
+    return summary

@@ -64,6 +64,7 @@ def jack_settings_validators() -> list[Setting]:
         Setting("DISK_MIN_FREE_PERCENT", float, 10.0, "jack doctor fails below this free space", minimum=0),
         Setting("JACK_DISABLED_PLUGINS", str, "", "comma-separated plugin names not to load"),
         Setting("JACK_ENABLED_PLUGINS", str, "", "if set, only these installed plugins load"),
+        Setting("JACK_EXTRA_PLUGINS", str, "", "tests/development only: plugin module paths to load, comma-separated"),
     ]
 
 

@@ -1,0 +1,141 @@
+"""The outbox: delivers queued outbound messages through their channel, with retries.
+
+A ``send`` job is committed with its message.  The channel's ``send`` is retried
+with exponential backoff (``OUTBOX_BACKOFF_SECONDS`` doubling, at most
+``OUTBOX_MAX_BACKOFF_SECONDS``, or the provider's ``retry_after`` when longer) on
+:class:`TransientSendError` and unexpected errors, up to ``OUTBOX_MAX_ATTEMPTS``.
+A permanent error, a channel that is not configured or not loaded, or the last
+failed attempt marks the message ``failed`` with the reason and publishes
+``message.status``.  The provider's message id is stored for delivery reports.
+
+A crash between the provider accepting a message and the commit that records it
+means the message is sent again after the restart: delivery is at least once
+(channels that support an idempotency key may pass ``OutboundMessage.message_id``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import Session
+
+from jack_host.conversations import jobs
+from jack_host.conversations.models import Conversation, Message, now_utc
+from jack_host.conversations.pipeline import iso, message_dict
+from jack_host.interfaces import (
+    NotConfiguredError,
+    OutboundMessage,
+    PermanentSendError,
+    SendResult,
+    TransientSendError,
+)
+
+if TYPE_CHECKING:
+    from jack_host.app import JackApp
+
+log = logging.getLogger("jack.outbox")
+
+
+class Outbox:
+    def __init__(self, app: JackApp, worker_id: str):
+        self.app = app
+        self.worker_id = worker_id
+
+    def setting(self, name: str, default: float) -> float:
+        value = self.app.settings.get(name)
+        return float(default if value is None else value)
+
+    async def process(self, job: jobs.ClaimedJob) -> None:
+        with Session(self.app.engine) as session:
+            message = session.get(Message, job.message_id)
+            conversation = session.get(Conversation, job.conversation_id)
+            if message is None or conversation is None:
+                jobs.finish(session, job.id, self.worker_id, "failed", "message vanished")
+                session.commit()
+                return
+            outbound = OutboundMessage(
+                message_id=message.id,
+                conversation_id=conversation.id,
+                guest_address=conversation.guest_address,
+                body=message.body,
+                sender=message.sender,
+                metadata={
+                    "last_guest_message_at": iso(conversation.last_guest_message_at),
+                    "guest_id": conversation.guest_id,
+                    "language": message.meta.get("language") or conversation.language,
+                    **{k: v for k, v in message.meta.items() if k in ("template", "subject", "in_reply_to")},
+                },
+            )
+        channel = self.app.channels.get(message.channel)
+        if channel is None:
+            await self._fail(job, f"channel '{message.channel}' is not loaded; the message cannot be sent")
+            return
+        try:
+            result = await channel.send(outbound)
+        except (PermanentSendError, NotConfiguredError) as exc:
+            await self._fail(job, str(exc) or type(exc).__name__)
+            return
+        except TransientSendError as exc:
+            await self._retry(job, str(exc) or "transient error", exc.retry_after)
+            return
+        except Exception as exc:  # a channel bug or a network error we did not classify: try again
+            log.exception("channel %s raised while sending message %s", message.channel, message.id)
+            await self._retry(job, f"{type(exc).__name__}: {exc}", None)
+            return
+        await self._sent(job, result if isinstance(result, SendResult) else SendResult())
+
+    async def _sent(self, job: jobs.ClaimedJob, result: SendResult) -> None:
+        with Session(self.app.engine, expire_on_commit=False) as session:
+            message = session.get(Message, job.message_id)
+            assert message is not None
+            message.status = result.status or "sent"
+            message.provider_message_id = result.provider_message_id
+            message.error = None
+            message.meta = {**(message.meta or {}), **(result.metadata or {}), "attempts": job.attempts}
+            message.updated_at = now_utc()
+            session.add(message)
+            jobs.finish(session, job.id, self.worker_id, "done")
+            session.commit()
+            data = message_dict(message, self._address(session, message))
+        self.app.events.publish("message.status", data)
+
+    async def _retry(self, job: jobs.ClaimedJob, error: str, retry_after: float | None) -> None:
+        max_attempts = int(self.setting("OUTBOX_MAX_ATTEMPTS", 6))
+        if job.attempts >= max_attempts:
+            await self._fail(job, f"gave up after {job.attempts} attempts: {error}")
+            return
+        base = self.setting("OUTBOX_BACKOFF_SECONDS", 2.0)
+        delay = min(base * 2 ** (job.attempts - 1), self.setting("OUTBOX_MAX_BACKOFF_SECONDS", 300.0))
+        if retry_after:
+            delay = max(delay, float(retry_after))
+        log.warning("send of message %s failed (attempt %d/%d), retrying in %.1fs: %s", job.message_id, job.attempts, max_attempts, delay, error)
+        with Session(self.app.engine) as session:
+            message = session.get(Message, job.message_id)
+            if message is not None:
+                # Visible to staff while it is retried; cleared when it finally goes out.
+                message.error = f"attempt {job.attempts} failed, retrying: {error}"[:1000]
+                message.updated_at = now_utc()
+                session.add(message)
+                session.commit()
+        jobs.retry_later(self.app.engine, job.id, self.worker_id, delay, error)
+
+    async def _fail(self, job: jobs.ClaimedJob, reason: str) -> None:
+        log.error("message %s failed: %s", job.message_id, reason)
+        with Session(self.app.engine, expire_on_commit=False) as session:
+            message = session.get(Message, job.message_id)
+            assert message is not None
+            message.status = "failed"
+            message.error = reason[:1000]
+            message.meta = {**(message.meta or {}), "attempts": job.attempts}
+            message.updated_at = now_utc()
+            session.add(message)
+            jobs.finish(session, job.id, self.worker_id, "failed", reason[:1000])
+            session.commit()
+            data = message_dict(message, self._address(session, message))
+        self.app.events.publish("message.status", data)
+
+    @staticmethod
+    def _address(session: Session, message: Message) -> str | None:
+        conversation: Any = session.get(Conversation, message.conversation_id)
+        return conversation.guest_address if conversation else None
