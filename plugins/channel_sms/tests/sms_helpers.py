@@ -30,3 +30,21 @@ def inbound_params(sid: str, body: str, sender: str = "+15551234567", **extra: s
 def stored_messages(app) -> list[Message]:
     with Session(app.engine) as session:
         return list(session.exec(select(Message).order_by(Message.id)).all())
+
+
+def inbound_messages(app) -> list[Message]:
+    return [m for m in stored_messages(app) if m.direction == "inbound"]
+
+
+def replies(app, statuses: tuple[str, ...] = ("sent", "delivered", "read", "failed")) -> list[Message]:
+    """Outbound messages the outbox has finished with (sent or failed), oldest first."""
+    return [m for m in stored_messages(app) if m.direction == "outbound" and m.status in statuses]
+
+
+def guest_texts(base: str, sid: str, text: str, sender: str = "+15551234567") -> None:
+    import httpx
+
+    params = inbound_params(sid, text, sender)
+    response = httpx.post(base + "/webhooks/sms", data=params,
+                          headers={"X-Twilio-Signature": twilio_sign(PUBLIC_URL + "/webhooks/sms", params)}, timeout=10)
+    assert response.status_code == 200, response.text

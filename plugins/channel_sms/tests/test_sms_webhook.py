@@ -6,13 +6,21 @@ import asyncio
 
 import httpx
 import pytest
-from sms_helpers import PUBLIC_URL, inbound_params, stored_messages, twilio_sign
+from sms_helpers import (
+    PUBLIC_URL,
+    guest_texts,
+    inbound_messages,
+    inbound_params,
+    replies,
+    stored_messages,
+    twilio_sign,
+)
 from sqlmodel import Session
 
 from jack_host.conversations.models import Message
-from jack_host.interfaces import InboundMessage, OutboundMessage, PermanentSendError
+from jack_host.interfaces import OutboundMessage, PermanentSendError
 from jack_host.models import StateEntry
-from jack_host.testing import running_app
+from jack_host.testing import running_app, wait_until
 from jack_host.webhook_metrics import webhook_failure_counts
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -36,7 +44,7 @@ def test_signed_message_is_stored_once_and_answered_with_empty_twiml(make_sms_ap
         assert response.status_code == 200
         assert response.text == EMPTY_TWIML
         assert response.headers["content-type"].startswith("text/xml")
-    [message] = stored_messages(app)
+    [message] = inbound_messages(app)
     assert (message.channel, message.channel_message_id, message.body) == ("sms", "SM" + "a" * 32, "Can I get a late checkout?")
     assert app.pipeline.find_conversation_id("sms", "+15551234567") == message.conversation_id
 
@@ -68,7 +76,7 @@ def test_behind_the_proxy_without_public_url_the_forwarded_https_url_is_signed(m
                            proxy_headers)
     assert ok.status_code == 200, ok.text
     assert http_signed.status_code == 401
-    assert len(stored_messages(app)) == 1
+    assert len(inbound_messages(app)) == 1
     # the proven public address is used for delivery reports
     assert app.channels["sms"].status_callback() == "https://jack.yourhotel.com/webhooks/sms/status"
 
@@ -113,7 +121,7 @@ def test_a_sentence_containing_stop_is_an_ordinary_message(make_sms_app):
     params = inbound_params("SM" + "1" * 32, "please stop the music in room 12")
     with running_app(app) as base:
         assert post(base, "/webhooks/sms", params, twilio_sign(PUBLIC_URL + "/webhooks/sms", params)).status_code == 200
-    assert [m.body for m in stored_messages(app)] == ["please stop the music in room 12"]
+    assert [m.body for m in inbound_messages(app)] == ["please stop the music in room 12"]
 
 
 def test_help_is_answered_with_the_hotels_help_text_once(make_sms_app):
@@ -136,68 +144,44 @@ def test_mms_media_is_kept_in_meta(make_sms_app):
                             MediaContentType0="image/jpeg")
     with running_app(app) as base:
         assert post(base, "/webhooks/sms", params, twilio_sign(PUBLIC_URL + "/webhooks/sms", params)).status_code == 200
-    [message] = stored_messages(app)
+    [message] = inbound_messages(app)
     assert message.body == "[image] the shower leaks"
     assert message.meta["media"] == [{"url": params["MediaUrl0"], "content_type": "image/jpeg"}]
 
 
-async def _outbound(app, provider_id: str) -> int:
-    received = await app.pipeline.receive(
-        InboundMessage(channel="sms", channel_message_id="SMin1", body="hello", sender_phone="+15551234567"))
-    message_id = await app.pipeline.send_staff_reply(received.conversation_id, "Welcome!", None)
-    with Session(app.engine) as session:
-        message = session.get(Message, message_id)
-        message.provider_message_id = provider_id
-        session.add(message)
-        session.commit()
-    return message_id
-
-
-def test_delivery_reports_update_the_message(make_sms_app):
+def test_delivery_reports_update_the_message(make_sms_app, twilio):
     app = make_sms_app()
-    message_id = asyncio.run(_outbound(app, "SMout1"))
     url = PUBLIC_URL + "/webhooks/sms/status"
 
-    def report(status: str, **extra: str) -> dict[str, str]:
-        return {"MessageSid": "SMout1", "SmsSid": "SMout1", "MessageStatus": status, "SmsStatus": status,
-                "AccountSid": "AC1", "To": "+15551234567", "From": "+15550100200", "ApiVersion": "2010-04-01", **extra}
+    def report(base: str, sid: str, status: str, token: str | None = None, **extra: str) -> httpx.Response:
+        params = {"MessageSid": sid, "SmsSid": sid, "MessageStatus": status, "SmsStatus": status, "AccountSid": "AC1",
+                  "To": "+15551234567", "From": "+15550100200", "ApiVersion": "2010-04-01", **extra}
+        response = post(base, "/webhooks/sms/status", params, twilio_sign(url, params, **({"token": token} if token else {})))
+        if token is None:
+            assert response.status_code == 200 and response.text == EMPTY_TWIML
+        return response
 
-    def current() -> Message:
+    def status_of(message_id: int) -> Message:
         with Session(app.engine) as session:
             return session.get(Message, message_id)
 
     with running_app(app) as base:
-        for status, expected in (("queued", "queued"), ("sent", "sent"), ("delivered", "delivered")):
-            params = report(status)
-            response = post(base, "/webhooks/sms/status", params, twilio_sign(url, params))
-            assert response.status_code == 200 and response.text == EMPTY_TWIML
-            assert current().status == expected
-        late = report("sent")
-        post(base, "/webhooks/sms/status", late, twilio_sign(url, late))
-        assert current().status == "delivered"
-        forged = report("failed", ErrorCode="30003")
-        assert post(base, "/webhooks/sms/status", forged, twilio_sign(url, forged, token="nope")).status_code == 401
-        assert current().status == "delivered"
+        guest_texts(base, "SM" + "5" * 32, "Hello")
+        reply = wait_until(lambda: replies(app), what="the reply to be sent")[0]
+        assert reply.status == "sent"
+        report(base, reply.provider_message_id, "queued")  # late: never backwards
+        assert status_of(reply.id).status == "sent"
+        report(base, reply.provider_message_id, "delivered")
+        assert status_of(reply.id).status == "delivered"
+        assert report(base, reply.provider_message_id, "failed", token="forged", ErrorCode="30003").status_code == 401
+        assert status_of(reply.id).status == "delivered"
 
-    second = asyncio.run(_second(app))
-    with running_app(app) as base:
-        params = report("undelivered", MessageSid="SMout2", SmsSid="SMout2", ErrorCode="30003")
-        assert post(base, "/webhooks/sms/status", params, twilio_sign(url, params)).status_code == 200
-    with Session(app.engine) as session:
-        message = session.get(Message, second)
-    assert message.status == "failed"
-    assert message.error == "Twilio undelivered: error 30003"
-
-
-async def _second(app) -> int:
-    conversation_id = app.pipeline.find_conversation_id("sms", "+15551234567")
-    message_id = await app.pipeline.send_staff_reply(conversation_id, "Second", None)
-    with Session(app.engine) as session:
-        message = session.get(Message, message_id)
-        message.provider_message_id = "SMout2"
-        session.add(message)
-        session.commit()
-    return message_id
+        guest_texts(base, "SM" + "6" * 32, "Are you there?", sender="+15557654321")  # another guest
+        second = wait_until(lambda: len(replies(app)) == 2 and replies(app)[1], what="the second reply")
+        report(base, second.provider_message_id, "undelivered", ErrorCode="30003")
+    failed = status_of(second.id)
+    assert failed.status == "failed"
+    assert failed.error == "Twilio undelivered: error 30003"
 
 
 def test_without_auth_token_webhooks_are_refused(make_sms_app):

@@ -5,20 +5,20 @@ from __future__ import annotations
 import json
 
 import httpx
-from sqlmodel import Session
 from whatsapp_helpers import (
     APP_SECRET,
     VERIFY_TOKEN,
+    guest_writes,
+    inbound_messages,
     messages_change,
+    replies,
     sign,
     stored_messages,
     text_message,
     webhook_body,
 )
 
-from jack_host.conversations.models import Message
-from jack_host.interfaces import InboundMessage
-from jack_host.testing import running_app
+from jack_host.testing import running_app, wait_until
 from jack_host.webhook_metrics import webhook_failure_counts
 
 
@@ -90,7 +90,7 @@ def test_batched_payload_is_stored_once_even_when_meta_retries(make_wa_app):
     assert replay.status_code == 200
     assert replay.json() == {"received": 0, "duplicates": 7, "statuses": 0}
 
-    rows = {m.channel_message_id: m for m in stored_messages(app)}
+    rows = {m.channel_message_id: m for m in inbound_messages(app)}
     assert len(rows) == 7
     assert rows["wamid.T1"].body == "Is breakfast included?"
     assert rows["wamid.B1"].body == "Yes please"
@@ -128,63 +128,39 @@ def test_malformed_json_is_a_clear_400(make_wa_app):
     assert webhook_failure_counts(app, "whatsapp")["whatsapp"]["parse_error"] == 2
 
 
-async def _outbound(app, body: str, provider_id: str) -> int:
-    received = await app.pipeline.receive(
-        InboundMessage(channel="whatsapp", channel_message_id="wamid.IN1", body="hello", sender_phone="+15551234567"))
-    message_id = await app.pipeline.send_staff_reply(received.conversation_id, body, None)
-    with Session(app.engine) as session:
-        message = session.get(Message, message_id)
-        message.provider_message_id = provider_id  # what the outbox stores after a send
-        session.add(message)
-        session.commit()
-    return message_id
-
-
-def test_status_updates_move_the_stored_message_forward_only(make_wa_app):
-    import asyncio
-
+def test_status_updates_move_the_stored_message_forward_only(make_wa_app, graph):
     app = make_wa_app()
-    message_id = asyncio.run(_outbound(app, "Your room is ready", "wamid.OUT1"))
 
-    def status(name: str, **extra) -> dict:
-        return {"id": "wamid.OUT1", "status": name, "timestamp": "1735689700", "recipient_id": "15551234567", **extra}
+    def status(wamid: str, name: str, **extra) -> dict:
+        return {"id": wamid, "status": name, "timestamp": "1735689700", "recipient_id": "15551234567", **extra}
 
-    def current() -> Message:
-        with Session(app.engine) as session:
-            return session.get(Message, message_id)
+    def report(base: str, *statuses: dict) -> None:
+        body = webhook_body(messages_change(statuses=list(statuses)))
+        response = post(base, body, sign(body))
+        assert response.status_code == 200
+        assert response.json()["statuses"] == len(statuses)
+
+    def reply_status() -> str:
+        return replies(app)[0].status
 
     with running_app(app) as base:
-        for names in (["sent", "delivered"], ["read"], ["delivered"]):
-            body = webhook_body(messages_change(statuses=[status(n) for n in names]))
-            assert post(base, body, sign(body)).status_code == 200
-            if names == ["delivered"]:
-                assert current().status == "read"  # never backwards
-            else:
-                assert current().status == names[-1]
-    assert current().status == "read"
+        guest_writes(base, "wamid.IN1", "Hello")
+        wamid = wait_until(lambda: replies(app), what="the reply to be sent")[0].provider_message_id
+        report(base, status(wamid, "sent"), status(wamid, "delivered"))
+        wait_until(lambda: reply_status() == "delivered", what="delivered")
+        report(base, status(wamid, "read"))
+        wait_until(lambda: reply_status() == "read", what="read")
+        report(base, status(wamid, "delivered"))  # late and out of order
+        assert reply_status() == "read"  # never backwards
 
-    failing_id = asyncio.run(_second_outbound(app))
-    with running_app(app) as base:
-        failed = {"id": "wamid.OUT2", "status": "failed", "timestamp": "1735689800", "recipient_id": "15551234567",
-                  "errors": [{"code": 131026, "title": "Message undeliverable",
-                              "error_data": {"details": "Receiver is incapable of receiving this message"}}]}
-        body = webhook_body(messages_change(statuses=[failed]))
-        assert post(base, body, sign(body)).status_code == 200
-    with Session(app.engine) as session:
-        message = session.get(Message, failing_id)
-    assert message.status == "failed"
-    assert message.error == "131026 Message undeliverable: Receiver is incapable of receiving this message"
-
-
-async def _second_outbound(app) -> int:
-    conversation_id = app.pipeline.find_conversation_id("whatsapp", "+15551234567")
-    message_id = await app.pipeline.send_staff_reply(conversation_id, "Second", None)
-    with Session(app.engine) as session:
-        message = session.get(Message, message_id)
-        message.provider_message_id = "wamid.OUT2"
-        session.add(message)
-        session.commit()
-    return message_id
+        guest_writes(base, "wamid.IN2", "Are you there?", sender="447700900123")  # another guest
+        second = wait_until(lambda: len(replies(app)) == 2 and replies(app)[1], what="the second reply")
+        report(base, status(second.provider_message_id, "failed", errors=[
+            {"code": 131026, "title": "Message undeliverable",
+             "error_data": {"details": "Receiver is incapable of receiving this message"}}]))
+        failed = wait_until(lambda: [m for m in replies(app) if m.status == "failed"], what="failed status")[0]
+    assert failed.id == second.id
+    assert failed.error == "131026 Message undeliverable: Receiver is incapable of receiving this message"
 
 
 def test_without_app_secret_webhooks_are_refused_and_health_says_not_configured(make_wa_app):
@@ -207,7 +183,7 @@ def test_unsigned_webhooks_only_when_explicitly_allowed_outside_production(make_
     body = webhook_body(messages_change(text_message("wamid.DEV1", "hi from curl")))
     with running_app(dev) as base:
         assert post(base, body, None).status_code == 200
-    assert [m.channel_message_id for m in stored_messages(dev)] == ["wamid.DEV1"]
+    assert [m.channel_message_id for m in inbound_messages(dev)] == ["wamid.DEV1"]
 
     secret = "x" * 40
     prod = make_wa_app(WHATSAPP_APP_SECRET=None, WHATSAPP_ALLOW_UNSIGNED="true", JACK_ENV="production",

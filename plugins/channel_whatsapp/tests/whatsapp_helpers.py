@@ -48,3 +48,20 @@ def stored_messages(app) -> list[Message]:
         return list(session.exec(select(Message).order_by(Message.id)).all())
 
 
+
+
+def inbound_messages(app) -> list[Message]:
+    return [m for m in stored_messages(app) if m.direction == "inbound"]
+
+
+def replies(app, statuses: tuple[str, ...] = ("sent", "delivered", "read", "failed")) -> list[Message]:
+    """Outbound messages the outbox has finished with (sent or failed), oldest first."""
+    return [m for m in stored_messages(app) if m.direction == "outbound" and m.status in statuses]
+
+
+def guest_writes(base: str, wamid: str, text: str, sender: str = "15551234567") -> None:
+    import httpx
+
+    body = webhook_body(messages_change(text_message(wamid, text, sender)))
+    response = httpx.post(base + "/webhooks/whatsapp", content=body, headers={"X-Hub-Signature-256": sign(body)}, timeout=10)
+    assert response.status_code == 200, response.text
