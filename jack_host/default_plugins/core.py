@@ -9,6 +9,7 @@ from jack_host import hookimpl
 from jack_host.doctor import host_checks
 from jack_host.logs import LEVELS
 from jack_host.middleware import check_forwarded_allow_ips
+from jack_host.phone import check_country_code
 from jack_host.settings import Setting
 
 if TYPE_CHECKING:
@@ -51,6 +52,13 @@ def jack_settings_validators() -> list[Setting]:
             check=check_forwarded_allow_ips,
         ),
         Setting("HOTEL_TIMEZONE", str, "UTC", "the hotel's IANA timezone, e.g. Europe/Lisbon", check=_check_timezone),
+        Setting(
+            "DEFAULT_COUNTRY_CODE",
+            str,
+            "",
+            "calling code for guest numbers written without one (e.g. 1, 44, 351)",
+            check=check_country_code,
+        ),
         Setting("HEALTH_CHECK_INTERVAL", float, 60.0, "seconds between component health checks", minimum=1),
         Setting("SHUTDOWN_GRACE_SECONDS", int, 10, "how long SIGTERM waits for requests to finish", minimum=0),
         Setting("DISK_MIN_FREE_PERCENT", float, 10.0, "jack doctor fails below this free space", minimum=0),
