@@ -1,7 +1,7 @@
 """Counts of rejected or failed webhooks and sends, per channel and reason, for monitoring.
 
-The counts live in a Prometheus registry kept on the app (``app.state``), never in the
-process-global default registry, so several apps in one process (tests) keep separate counts.
+The counts live in the app's own Prometheus registry (``app.metrics``, served at ``/metrics``),
+never in the process-global default registry, so several apps in one process keep separate counts.
 Operations alert on webhook failures (deployment guide: > 5/min warning, > 20/min critical).
 """
 
@@ -9,18 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import Counter
 
 if TYPE_CHECKING:
     from jack_host.app import JackApp
 
-REGISTRY_KEY = "prometheus_registry"
 COUNTER_KEY = "webhook_failures_counter"
-
-
-def app_registry(app: JackApp) -> CollectorRegistry:
-    """The app's own Prometheus registry (created on first use)."""
-    return app.state.setdefault(REGISTRY_KEY, CollectorRegistry(auto_describe=True))
 
 
 def _counter(app: JackApp) -> Counter:
@@ -30,7 +24,7 @@ def _counter(app: JackApp) -> Counter:
             "jack_webhook_failures",
             "Webhook requests refused or failed, and failed sends, by channel and reason",
             ["channel", "reason"],
-            registry=app_registry(app),
+            registry=app.metrics,
         )
         app.state[COUNTER_KEY] = counter
     return counter
