@@ -46,7 +46,7 @@ def jack_settings_validators() -> list[Setting]:
         Setting("SLA_STANDARD_MINUTES", int, 240, "minutes staff have to handle a standard task", minimum=1),
         Setting("SLA_LOW_MINUTES", int, 1440, "minutes staff have to handle a low-priority task", minimum=1),
         Setting("SLA_CHECK_INTERVAL", float, 60.0, "seconds between SLA breach checks", minimum=1),
-        Setting("PIPELINE_CONCURRENCY", int, 4, "guest messages answered at the same time", minimum=1),
+        Setting("PIPELINE_CONCURRENCY", int, 16, "guest messages answered at the same time (mostly waiting for the model)", minimum=1),
         Setting("PIPELINE_LEASE_SECONDS", float, 30.0, "a job held this long by a dead worker is taken over", minimum=1),
         Setting("PIPELINE_MAX_ATTEMPTS", int, 5, "tries before a reply job gives up and escalates", minimum=1),
         Setting("OUTBOX_MAX_ATTEMPTS", int, 6, "send attempts before an outbound message is marked failed", minimum=1),
