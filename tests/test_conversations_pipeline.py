@@ -336,3 +336,25 @@ def _job_state(app, message_id: int) -> str | None:
     with Session(app.engine) as session:
         job = session.exec(select(Job).where(Job.message_id == message_id, Job.kind == "reply")).first()
         return job.state if job else None
+
+
+async def test_model_sees_the_earlier_conversation(tmp_path):
+    replies = iter(["Breakfast is at 7.", "Yes, it is included in your rate."])
+    with FakeOpenAI(reply=lambda body: {"reply": next(replies), "confident": True}) as llm:
+        async with started_app(tmp_path, llm.env()) as app:
+            await app.pipeline.receive(guest_message("What time is breakfast?", "m-1"))
+            await sent_count(app, 1)
+            await app.pipeline.receive(guest_message("Is it included?", "m-2"))
+            await sent_count(app, 2)
+            second = [(m["role"], m["content"]) for m in llm.requests[1]["messages"][1:]]
+            assert second == [("user", "What time is breakfast?"), ("assistant", "Breakfast is at 7."), ("user", "Is it included?")]
+
+
+async def test_graceful_stop_hands_jobs_in_flight_back(tmp_path):
+    with FakeOpenAI(reply={"reply": "x", "confident": True}, delay=30) as llm:
+        async with started_app(tmp_path, llm.env()) as app:
+            received = await app.pipeline.receive(guest_message("What time is breakfast?", "m-1"))
+            await async_wait_until(lambda: len(llm.requests) == 1, timeout=30, what="the model call")
+        # started_app stopped the app while the model was still thinking.
+        assert _job_state(app, received.message_id) == "pending"
+        assert messages(app, received.conversation_id, "ai") == []
