@@ -93,7 +93,6 @@ class Outbox:
             await self._retry(job, f"{type(exc).__name__}: {exc}", None)
             return
         await self._sent(job, result if isinstance(result, SendResult) else SendResult(), outbound.guest_address)
-        self.app.pipeline.send_wake.set()  # later messages of this conversation may be waiting
 
     async def _sent(self, job: jobs.ClaimedJob, result: SendResult, address: str) -> None:
         with Session(self.app.engine, expire_on_commit=False) as session:

@@ -156,10 +156,9 @@ class Pipeline:
             raise ValueError(f"channel '{msg.channel}' handed over a message with no sender address, phone or e-mail")
 
         try:
+            # No look-up first: the unique (channel, channel_message_id) index turns a retry
+            # into an IntegrityError, handled below, so the common case costs one transaction.
             with Session(self.engine, expire_on_commit=False) as session:
-                duplicate = self._existing(session, msg.channel, msg.channel_message_id)
-                if duplicate is not None:
-                    return duplicate
                 conversation = self._open_conversation(session, msg.channel, address)
                 created = conversation is None
                 if conversation is None:
@@ -198,7 +197,7 @@ class Pipeline:
                 session.add(conversation)
                 session.commit()
         except IntegrityError:
-            # Two deliveries of one message raced; the first one won.
+            # A provider's retry (or two deliveries racing): the first one won.
             with Session(self.engine) as session:
                 duplicate = self._existing(session, msg.channel, msg.channel_message_id)
             if duplicate is None:
