@@ -133,6 +133,12 @@ async def test_manager_request_escalates_and_ai_stays_silent_until_handed_back(t
             await async_wait_until(lambda: _job_state(app, second.message_id) == "done", what="silent job done")
             assert len(messages(app, received.conversation_id, "ai")) == 1
 
+            # ... but an emergency still reaches staff as an urgent task.
+            await app.pipeline.receive(guest_message("There is smoke in the corridor!", "wa-2b"))
+            await async_wait_until(lambda: len(app.tasks.list()) == 2, what="the emergency task")
+            assert app.tasks.list()[0]["priority"] == "urgent"
+            assert len(messages(app, received.conversation_id, "ai")) == 1
+
             app.pipeline.hand_back(received.conversation_id)
             await app.pipeline.receive(guest_message("Where can I park?", "wa-3"))
             await sent_count(app, 2)

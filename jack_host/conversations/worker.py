@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 
 from jack_host.conversations import jobs
 from jack_host.conversations.ai_reply import ReplyPlan, Responder
-from jack_host.conversations.escalation import Escalation, handover_text
+from jack_host.conversations.escalation import Escalation, detect, handover_text
 from jack_host.conversations.models import Conversation, Guest, Message, now_utc
 from jack_host.conversations.outbox import Outbox
 from jack_host.conversations.pipeline import conversation_dict, guest_dict, message_dict
@@ -155,9 +155,25 @@ class Worker:
                 session.commit()
                 return
             if conversation.state != "ai":
-                # Staff hold the conversation: the AI stays silent.
+                # Staff hold the conversation: the AI stays silent, but an emergency written
+                # meanwhile still raises an urgent task rather than waiting in the thread.
+                hit = detect(message.body)
+                task = None
+                if hit is not None and hit.reason == "emergency":
+                    task = app.tasks.new_task(
+                        session,
+                        conversation_id=conversation.id,
+                        guest_id=conversation.guest_id,
+                        department=hit.department,
+                        priority=hit.priority,
+                        title=f"Emergency: {message.body[:120]}",
+                        description=message.body,
+                        reason="emergency",
+                    )
                 jobs.finish(session, job.id, self.id, "done", f"silent: conversation is {conversation.state}")
                 session.commit()
+                if task is not None:
+                    app.events.publish("task.created", task_dict(task))
                 return
             body, meta = message.body, dict(message.meta or {})
             conversation_data, guest_data = conversation_dict(conversation), guest_dict(guest)
