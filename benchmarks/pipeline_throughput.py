@@ -7,7 +7,10 @@ real LiteLLM provider.  For every message we measure:
 
 - total: ``app.pipeline.receive`` called -> the channel's ``send`` called with the reply;
 - LLM: ``latency_ms`` the LLM service measured around the provider call (LiteLLM + HTTP);
-- host overhead: total - LLM (storage, queue, claim, prompt, knowledge search, commit, outbox).
+- host overhead: total - LLM (storage, queue, claim, prompt, knowledge search, commit, outbox),
+  including time spent waiting for the CPU while other messages (and LiteLLM) run;
+- host work: the time spent inside ``receive`` and the worker's reply handler (which also
+  delivers the reply), minus the LLM call: the host's own cost per message, without queueing.
 
 With ``--think-ms 0`` (the default) every guest writes again the moment the
 answer arrives, so the host is saturated and latency is mostly queueing
@@ -15,13 +18,15 @@ answer arrives, so the host is saturated and latency is mostly queueing
 second (0.5-1.5x, random) before the next message, a still very busy hotel,
 which shows the per-message overhead without the queue.
 
-Run:  .venv/bin/python benchmarks/pipeline_throughput.py [--guests 20] [--messages 10] [--think-ms 0] [--no-model]
+Run:  .venv/bin/python benchmarks/pipeline_throughput.py [--guests 20] [--messages 10] [--think-ms 0]
+                                                        [--no-model | --direct-model]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import statistics
 import sys
@@ -30,7 +35,15 @@ import time
 from pathlib import Path
 
 from jack_host import hookimpl
-from jack_host.interfaces import InboundMessage, OutboundMessage, SendResult
+from jack_host.interfaces import (
+    ComponentHealth,
+    InboundMessage,
+    LLMProvider,
+    LLMRequest,
+    LLMResponse,
+    OutboundMessage,
+    SendResult,
+)
 from jack_host.testing import make_app
 from jack_host.testing_channel import TestChannel
 from jack_host.testing_llm import FakeOpenAI
@@ -41,6 +54,7 @@ ARTICLES = [
     ("Wi-Fi", "The network is MiramarGuest; the password is on your key card.", "wifi,internet"),
     ("Pool", "The rooftop pool is open from 8:00 to 20:00.", "pool,swimming"),
 ]
+ANSWER = {"reply": "Breakfast is from 7:00 to 10:30.", "language": "en", "confident": True, "needs_human": False}
 QUESTIONS = ["What time is breakfast?", "Where can I park my car?", "What is the wifi password?", "When is the pool open?"]
 
 
@@ -59,6 +73,25 @@ class TimedChannel(TestChannel):
         return result
 
 
+class DirectModel(LLMProvider):
+    """``--direct-model``: answers in-process (no HTTP, no LiteLLM), to isolate the host's own cost."""
+
+    name = "direct"
+
+    @property
+    def model(self) -> str:
+        return "direct"
+
+    def is_configured(self) -> bool:
+        return True
+
+    async def health(self) -> ComponentHealth:
+        return ComponentHealth.connected("benchmark")
+
+    async def complete(self, request: LLMRequest) -> LLMResponse:
+        return LLMResponse(text=json.dumps(ANSWER), model="direct")
+
+
 class BenchPlugin:
     def __init__(self, channel: TimedChannel):
         self.channel = channel
@@ -66,6 +99,10 @@ class BenchPlugin:
     @hookimpl
     def jack_register_channels(self, register, app):
         register(self.channel)
+
+    @hookimpl
+    def jack_register_llm_providers(self, register, app):
+        register(DirectModel())
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -93,10 +130,39 @@ async def guest(app, channel: TimedChannel, number: int, messages: int, results:
         results.append((finished - started, received.message_id))
 
 
-async def run(guests: int, messages: int, use_model: bool, concurrency: int, think_ms: float) -> None:
-    with tempfile.TemporaryDirectory() as folder, FakeOpenAI(reply={"reply": "Breakfast is from 7:00 to 10:30.", "language": "en", "confident": True, "needs_human": False}) as llm:
+def instrument() -> dict[int, float]:
+    """Time ``receive`` and the reply handler per guest message id (benchmark-only wrappers)."""
+    from jack_host.conversations.pipeline import Pipeline
+    from jack_host.conversations.worker import Worker
+
+    work: dict[int, float] = {}
+    receive, handle_reply = Pipeline.receive, Worker.handle_reply
+
+    async def timed_receive(self, msg):
+        started = time.perf_counter()
+        received = await receive(self, msg)
+        work[received.message_id] = work.get(received.message_id, 0.0) + (time.perf_counter() - started) * 1000
+        return received
+
+    async def timed_handle_reply(self, job):
+        started = time.perf_counter()
+        await handle_reply(self, job)
+        work[job.message_id] = work.get(job.message_id, 0.0) + (time.perf_counter() - started) * 1000
+
+    Pipeline.receive, Worker.handle_reply = timed_receive, timed_handle_reply
+    return work
+
+
+async def run(guests: int, messages: int, model: str, concurrency: int, think_ms: float) -> None:
+    work = instrument()
+    use_model = model != "none"
+    with tempfile.TemporaryDirectory() as folder, FakeOpenAI(reply=ANSWER) as llm:
         channel = TimedChannel()
-        env = {"PIPELINE_CONCURRENCY": str(concurrency), "LOG_LEVEL": "warning", **(llm.env() if use_model else {})}
+        env = {"PIPELINE_CONCURRENCY": str(concurrency), "LOG_LEVEL": "warning", "AI_PROVIDER_ORDER": "none"}
+        if model == "litellm":
+            env.update({**llm.env(), "AI_PROVIDER_ORDER": "primary"})
+        elif model == "direct":
+            env["AI_PROVIDER_ORDER"] = "direct"
         app = make_app(Path(folder), plugins=[("bench_channel", BenchPlugin(channel))], env=env)
         for title, body, tags in ARTICLES:
             app.knowledge.create(title, body, "faq", tags)
@@ -123,13 +189,16 @@ async def run(guests: int, messages: int, use_model: bool, concurrency: int, thi
     totals = [total * 1000 for total, _ in results]
     llm_times = [llm_ms.get(reply_of.get(mid), 0.0) for _, mid in results]
     overhead = [total - model for total, model in zip(totals, llm_times, strict=True)]
-    print(f"guests={guests} messages/guest={messages} model={'fake OpenAI via LiteLLM (0 ms delay)' if use_model else 'none (knowledge path)'} "
+    described = {"litellm": "fake OpenAI server via LiteLLM (0 ms delay)", "direct": "in-process (no HTTP, no LiteLLM)", "none": "none (knowledge path)"}
+    print(f"guests={guests} messages/guest={messages} model={described[model]} "
           f"concurrency={concurrency} think={think_ms:g} ms python={sys.version.split()[0]}")
     print(f"replies: {len(results)} in {elapsed:.2f} s = {len(results) / elapsed:.1f} replies/s")
     print(f"total latency   p50 {percentile(totals, .5):7.1f} ms   p95 {percentile(totals, .95):7.1f} ms   max {max(totals):7.1f} ms")
     if use_model:
         print(f"LLM time        p50 {percentile(llm_times, .5):7.1f} ms   p95 {percentile(llm_times, .95):7.1f} ms")
     print(f"host overhead   p50 {percentile(overhead, .5):7.1f} ms   p95 {percentile(overhead, .95):7.1f} ms   mean {statistics.mean(overhead):.1f} ms")
+    host_work = [work.get(mid, 0.0) - llm_ms.get(reply_of.get(mid), 0.0) for _, mid in results]
+    print(f"host work       p50 {percentile(host_work, .5):7.1f} ms   p95 {percentile(host_work, .95):7.1f} ms   mean {statistics.mean(host_work):.1f} ms")
 
 
 def main() -> None:
@@ -139,8 +208,10 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16, help="PIPELINE_CONCURRENCY")
     parser.add_argument("--think-ms", type=float, default=0.0, help="average pause of a guest between answer and next message")
     parser.add_argument("--no-model", action="store_true", help="no model configured: answers come from the knowledge base")
+    parser.add_argument("--direct-model", action="store_true", help="an in-process model (no HTTP, no LiteLLM): the host's own cost")
     args = parser.parse_args()
-    asyncio.run(run(args.guests, args.messages, not args.no_model, args.concurrency, args.think_ms))
+    model = "none" if args.no_model else "direct" if args.direct_model else "litellm"
+    asyncio.run(run(args.guests, args.messages, model, args.concurrency, args.think_ms))
 
 
 if __name__ == "__main__":
