@@ -364,3 +364,13 @@ async def test_graceful_stop_hands_jobs_in_flight_back(tmp_path):
         # started_app stopped the app while the model was still thinking.
         assert _job_state(app, received.message_id) == "pending"
         assert messages(app, received.conversation_id, "ai") == []
+
+
+async def test_hand_over_text_follows_the_language_of_the_message_not_the_past(tmp_path):
+    async with started_app(tmp_path) as app:
+        first = await app.pipeline.receive(guest_message("What time is breakfast?", "m-1"))
+        await sent_count(app, 1)
+        assert app.pipeline.get_conversation(first.conversation_id)["language"] == "en"
+        await app.pipeline.receive(guest_message("Quiero hablar con el gerente", "m-2"))
+        await sent_count(app, 2)
+        assert app.channels["test"].sent[1].body.startswith("Gracias por su mensaje")
