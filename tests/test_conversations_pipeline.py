@@ -133,6 +133,12 @@ async def test_manager_request_escalates_and_ai_stays_silent_until_handed_back(t
             await async_wait_until(lambda: _job_state(app, second.message_id) == "done", what="silent job done")
             assert len(messages(app, received.conversation_id, "ai")) == 1
 
+            # ... but an emergency still reaches staff as an urgent task.
+            await app.pipeline.receive(guest_message("There is smoke in the corridor!", "wa-2b"))
+            await async_wait_until(lambda: len(app.tasks.list()) == 2, what="the emergency task")
+            assert app.tasks.list()[0]["priority"] == "urgent"
+            assert len(messages(app, received.conversation_id, "ai")) == 1
+
             app.pipeline.hand_back(received.conversation_id)
             await app.pipeline.receive(guest_message("Where can I park?", "wa-3"))
             await sent_count(app, 2)
@@ -336,3 +342,35 @@ def _job_state(app, message_id: int) -> str | None:
     with Session(app.engine) as session:
         job = session.exec(select(Job).where(Job.message_id == message_id, Job.kind == "reply")).first()
         return job.state if job else None
+
+
+async def test_model_sees_the_earlier_conversation(tmp_path):
+    replies = iter(["Breakfast is at 7.", "Yes, it is included in your rate."])
+    with FakeOpenAI(reply=lambda body: {"reply": next(replies), "confident": True}) as llm:
+        async with started_app(tmp_path, llm.env()) as app:
+            await app.pipeline.receive(guest_message("What time is breakfast?", "m-1"))
+            await sent_count(app, 1)
+            await app.pipeline.receive(guest_message("Is it included?", "m-2"))
+            await sent_count(app, 2)
+            second = [(m["role"], m["content"]) for m in llm.requests[1]["messages"][1:]]
+            assert second == [("user", "What time is breakfast?"), ("assistant", "Breakfast is at 7."), ("user", "Is it included?")]
+
+
+async def test_graceful_stop_hands_jobs_in_flight_back(tmp_path):
+    with FakeOpenAI(reply={"reply": "x", "confident": True}, delay=30) as llm:
+        async with started_app(tmp_path, llm.env()) as app:
+            received = await app.pipeline.receive(guest_message("What time is breakfast?", "m-1"))
+            await async_wait_until(lambda: len(llm.requests) == 1, timeout=30, what="the model call")
+        # started_app stopped the app while the model was still thinking.
+        assert _job_state(app, received.message_id) == "pending"
+        assert messages(app, received.conversation_id, "ai") == []
+
+
+async def test_hand_over_text_follows_the_language_of_the_message_not_the_past(tmp_path):
+    async with started_app(tmp_path) as app:
+        first = await app.pipeline.receive(guest_message("What time is breakfast?", "m-1"))
+        await sent_count(app, 1)
+        assert app.pipeline.get_conversation(first.conversation_id)["language"] == "en"
+        await app.pipeline.receive(guest_message("Quiero hablar con el gerente", "m-2"))
+        await sent_count(app, 2)
+        assert app.channels["test"].sent[1].body.startswith("Gracias por su mensaje")

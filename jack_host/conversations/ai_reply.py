@@ -105,11 +105,14 @@ class Responder:
     async def plan(
         self, *, body: str, conversation: dict[str, Any], guest: dict[str, Any], history: list[dict[str, Any]], message_meta: dict[str, Any]
     ) -> ReplyPlan:
-        known_language = message_meta.get("language") or conversation.get("language") or guest.get("preferred_language")
+        # Evidence from this message first (the channel's word, then its stop words), then the past.
+        known_language = (
+            message_meta.get("language") or guess_language(body) or conversation.get("language") or guest.get("preferred_language")
+        )
         hit = detect(body)
         if hit is not None:
             # Keywords decide without the model: a guest in an emergency needs staff now, not prose.
-            language = known_language or hit.language
+            language = message_meta.get("language") or hit.language
             return ReplyPlan(
                 handover_text(language, emergency=hit.reason == "emergency"),
                 {"path": "holding", "escalation_reason": hit.reason, "language": language},
@@ -124,7 +127,7 @@ class Responder:
             return self._without_model(body, matches, known_language)
         except AllProvidersFailed as exc:
             log.warning("every LLM provider failed for conversation %s: %s", conversation["id"], exc)
-            language = known_language or guess_language(body)
+            language = known_language
             return ReplyPlan(
                 handover_text(language),
                 {"path": "holding", "escalation_reason": "ai_failed", "language": language, "error": str(exc)[:500]},
@@ -140,14 +143,14 @@ class Responder:
         }
         answer = parse_model_answer(result.response.text)
         if answer is None:
-            language = known_language or guess_language(body)
+            language = known_language
             return ReplyPlan(
                 handover_text(language),
                 {"path": "holding", "escalation_reason": "unusable_model_reply", "language": language, **model_meta},
                 language,
                 Escalation("no_confident_answer", "front_desk", "standard", _summary(body)),
             )
-        language = answer.language or known_language or guess_language(body)
+        language = answer.language or known_language
         if answer.needs_human or not answer.confident:
             reason = "model_needs_human" if answer.needs_human else "no_confident_answer"
             return ReplyPlan(
@@ -159,7 +162,7 @@ class Responder:
         return ReplyPlan(answer.reply, {"path": "llm", "language": language, **model_meta}, language)
 
     def _without_model(self, body: str, matches: list[KnowledgeMatch], known_language: str | None) -> ReplyPlan:
-        language = known_language or guess_language(body)
+        language = known_language
         if matches and matches[0].confident:
             article = matches[0].article
             return ReplyPlan(

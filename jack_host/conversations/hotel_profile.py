@@ -39,16 +39,21 @@ def _languages(value: Any) -> list[str]:
 class HotelProfileService:
     def __init__(self, app: JackApp):
         self.app = app
+        #: Read on every AI reply; this process is the only writer, so a cache is safe.
+        self._cached: dict[str, Any] | None = None
 
     def get(self) -> dict[str, Any]:
         """The profile, created from settings the first time."""
+        if self._cached is not None:
+            return dict(self._cached)
         with Session(self.app.engine, expire_on_commit=False) as session:
             profile = session.get(HotelProfile, PROFILE_ID)
             if profile is None:
                 profile = self._seed()
                 session.add(profile)
                 session.commit()
-            return profile_dict(profile)
+            self._cached = profile_dict(profile)
+            return dict(self._cached)
 
     def update(self, **fields: Any) -> dict[str, Any]:
         """Change some fields; returns the whole profile.
@@ -80,6 +85,7 @@ class HotelProfileService:
             session.add(profile)
             session.commit()
             data = profile_dict(profile)
+        self._cached = data
         self.sync_settings(data)
         return data
 

@@ -38,10 +38,24 @@ class LeaseLost(RuntimeError):
     """The job's lease expired and another worker took it; this worker's result is dropped."""
 
 
-def enqueue(session: Session, kind: str, message_id: int, conversation_id: int, run_after: dt.datetime | None = None) -> Job:
-    """Add a job in the caller's transaction (so the job commits with what it is about)."""
+def enqueue(
+    session: Session,
+    kind: str,
+    message_id: int,
+    conversation_id: int,
+    run_after: dt.datetime | None = None,
+    claimed_by: str | None = None,
+    lease_seconds: float = 30.0,
+) -> Job:
+    """Add a job in the caller's transaction (so the job commits with what it is about).
+
+    ``claimed_by`` creates it already held by that worker (which will run it right after the commit).
+    """
     now = now_utc()
     job = Job(kind=kind, message_id=message_id, conversation_id=conversation_id, run_after=run_after or now, created_at=now, updated_at=now)
+    if claimed_by:
+        job.state, job.locked_by, job.attempts = "running", claimed_by, 1
+        job.locked_until = now + dt.timedelta(seconds=lease_seconds)
     session.add(job)
     return job
 
@@ -91,6 +105,30 @@ def renew(engine: Engine, job_id: int, worker: str, lease_seconds: float) -> boo
     return result.rowcount == 1
 
 
+def renew_all(engine: Engine, worker: str, lease_seconds: float) -> int:
+    """Extend the lease of every job ``worker`` holds; returns how many."""
+    with engine.begin() as connection:
+        result = connection.execute(
+            _sql("UPDATE jobs SET locked_until = :until WHERE locked_by = :worker AND state = 'running'", "until"),
+            {"until": now_utc() + dt.timedelta(seconds=lease_seconds), "worker": worker},
+        )
+    return result.rowcount
+
+
+def release(engine: Engine, worker: str) -> int:
+    """Hand back every job ``worker`` holds (graceful shutdown), so a restart need not wait for leases."""
+    with engine.begin() as connection:
+        result = connection.execute(
+            _sql(
+                "UPDATE jobs SET state = 'pending', locked_by = NULL, locked_until = NULL, updated_at = :now "
+                "WHERE locked_by = :worker AND state = 'running'",
+                "now",
+            ),
+            {"now": now_utc(), "worker": worker},
+        )
+    return result.rowcount
+
+
 def finish(connection: Connection | Session, job_id: int, worker: str, state: str = "done", error: str | None = None) -> None:
     """Mark the job finished inside the caller's transaction; raise :class:`LeaseLost` if not ours."""
     now = now_utc()
@@ -122,14 +160,18 @@ def retry_later(engine: Engine, job_id: int, worker: str, delay_seconds: float, 
     return result.rowcount == 1
 
 
-def next_due_in(engine: Engine) -> float | None:
-    """Seconds until the next pending job is due or a lease runs out (for the worker's sleep)."""
+def next_due_in(engine: Engine, kind: str) -> float | None:
+    """Seconds until a ``kind`` job is due or a lease runs out (0: now; None: no work).
+
+    A read, so an idle worker checks for work without taking SQLite's write lock.
+    """
     with engine.connect() as connection:
         row = connection.execute(
             text(
-                "SELECT MIN(t) FROM (SELECT MIN(run_after) AS t FROM jobs WHERE state = 'pending' "
-                "UNION ALL SELECT MIN(locked_until) FROM jobs WHERE state = 'running')"
-            )
+                "SELECT MIN(t) FROM (SELECT MIN(run_after) AS t FROM jobs WHERE kind = :kind AND state = 'pending' "
+                "UNION ALL SELECT MIN(locked_until) FROM jobs WHERE kind = :kind AND state = 'running')"
+            ),
+            {"kind": kind},
         ).first()
     if row is None or row[0] is None:
         return None

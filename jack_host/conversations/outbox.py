@@ -46,7 +46,24 @@ class Outbox:
         value = self.app.settings.get(name)
         return float(default if value is None else value)
 
+    @staticmethod
+    def outbound_for(message: Message, conversation: Conversation) -> OutboundMessage:
+        return OutboundMessage(
+            message_id=message.id,
+            conversation_id=conversation.id,
+            guest_address=conversation.guest_address,
+            body=message.body,
+            sender=message.sender,
+            metadata={
+                "last_guest_message_at": iso(conversation.last_guest_message_at),
+                "guest_id": conversation.guest_id,
+                "language": message.meta.get("language") or conversation.language,
+                **{k: v for k, v in message.meta.items() if k in ("template", "subject", "in_reply_to")},
+            },
+        )
+
     async def process(self, job: jobs.ClaimedJob) -> None:
+        """Run a claimed ``send`` job."""
         with Session(self.app.engine) as session:
             message = session.get(Message, job.message_id)
             conversation = session.get(Conversation, job.conversation_id)
@@ -54,22 +71,14 @@ class Outbox:
                 jobs.finish(session, job.id, self.worker_id, "failed", "message vanished")
                 session.commit()
                 return
-            outbound = OutboundMessage(
-                message_id=message.id,
-                conversation_id=conversation.id,
-                guest_address=conversation.guest_address,
-                body=message.body,
-                sender=message.sender,
-                metadata={
-                    "last_guest_message_at": iso(conversation.last_guest_message_at),
-                    "guest_id": conversation.guest_id,
-                    "language": message.meta.get("language") or conversation.language,
-                    **{k: v for k, v in message.meta.items() if k in ("template", "subject", "in_reply_to")},
-                },
-            )
-        channel = self.app.channels.get(message.channel)
+            outbound = self.outbound_for(message, conversation)
+        await self.deliver(job, outbound, message.channel)
+
+    async def deliver(self, job: jobs.ClaimedJob, outbound: OutboundMessage, channel_name: str) -> None:
+        """Hand ``outbound`` to its channel and record the outcome of the held ``send`` job."""
+        channel = self.app.channels.get(channel_name)
         if channel is None:
-            await self._fail(job, f"channel '{message.channel}' is not loaded; the message cannot be sent")
+            await self._fail(job, f"channel '{channel_name}' is not loaded; the message cannot be sent")
             return
         try:
             result = await channel.send(outbound)
@@ -80,12 +89,12 @@ class Outbox:
             await self._retry(job, str(exc) or "transient error", exc.retry_after)
             return
         except Exception as exc:  # a channel bug or a network error we did not classify: try again
-            log.exception("channel %s raised while sending message %s", message.channel, message.id)
+            log.exception("channel %s raised while sending message %s", channel_name, outbound.message_id)
             await self._retry(job, f"{type(exc).__name__}: {exc}", None)
             return
-        await self._sent(job, result if isinstance(result, SendResult) else SendResult())
+        await self._sent(job, result if isinstance(result, SendResult) else SendResult(), outbound.guest_address)
 
-    async def _sent(self, job: jobs.ClaimedJob, result: SendResult) -> None:
+    async def _sent(self, job: jobs.ClaimedJob, result: SendResult, address: str) -> None:
         with Session(self.app.engine, expire_on_commit=False) as session:
             message = session.get(Message, job.message_id)
             assert message is not None
@@ -97,7 +106,7 @@ class Outbox:
             session.add(message)
             jobs.finish(session, job.id, self.worker_id, "done")
             session.commit()
-            data = message_dict(message, self._address(session, message))
+            data = message_dict(message, address)
         self.app.events.publish("message.status", data)
 
     async def _retry(self, job: jobs.ClaimedJob, error: str, retry_after: float | None) -> None:
@@ -119,6 +128,7 @@ class Outbox:
                 session.add(message)
                 session.commit()
         jobs.retry_later(self.app.engine, job.id, self.worker_id, delay, error)
+        self.app.pipeline.send_wake.set()  # the outbox loop learns the new due time
 
     async def _fail(self, job: jobs.ClaimedJob, reason: str) -> None:
         log.error("message %s failed: %s", job.message_id, reason)

@@ -155,13 +155,17 @@ class Pipeline:
         if not address:
             raise ValueError(f"channel '{msg.channel}' handed over a message with no sender address, phone or e-mail")
 
-        duplicate = self._existing(msg.channel, msg.channel_message_id)
-        if duplicate is not None:
-            return duplicate
         try:
+            # No look-up first: the unique (channel, channel_message_id) index turns a retry
+            # into an IntegrityError, handled below, so the common case costs one transaction.
             with Session(self.engine, expire_on_commit=False) as session:
-                guest = self._find_or_create_guest(session, phone, email, msg.sender_name, msg.language)
-                conversation, created = self._find_or_open_conversation(session, guest, msg.channel, address)
+                conversation = self._open_conversation(session, msg.channel, address)
+                created = conversation is None
+                if conversation is None:
+                    # A new conversation: find the guest (by phone or e-mail) or create one.
+                    guest = self._find_or_create_guest(session, phone, email, msg.sender_name, msg.language)
+                    conversation = self._new_conversation(session, guest, msg.channel, address)
+                guest_id = conversation.guest_id
                 now = now_utc()
                 meta = dict(msg.metadata or {})
                 if msg.sender_name:
@@ -193,8 +197,9 @@ class Pipeline:
                 session.add(conversation)
                 session.commit()
         except IntegrityError:
-            # Two deliveries of one message raced; the first one won.
-            duplicate = self._existing(msg.channel, msg.channel_message_id)
+            # A provider's retry (or two deliveries racing): the first one won.
+            with Session(self.engine) as session:
+                duplicate = self._existing(session, msg.channel, msg.channel_message_id)
             if duplicate is None:
                 raise
             return duplicate
@@ -202,15 +207,14 @@ class Pipeline:
         if created:
             self.events.publish("conversation.updated", conversation_dict(conversation, guest))
         self.reply_wake.set()
-        return Received(message.id, conversation.id, guest.id, False)
+        return Received(message.id, conversation.id, guest_id, False)
 
-    def _existing(self, channel: str, channel_message_id: str) -> Received | None:
-        with Session(self.engine) as session:
-            row = session.exec(
-                select(Message.id, Conversation.id, Conversation.guest_id)
-                .join(Conversation, Conversation.id == Message.conversation_id)
-                .where(Message.channel == channel, Message.channel_message_id == channel_message_id)
-            ).first()
+    def _existing(self, session: Session, channel: str, channel_message_id: str) -> Received | None:
+        row = session.exec(
+            select(Message.id, Conversation.id, Conversation.guest_id)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(Message.channel == channel, Message.channel_message_id == channel_message_id)
+        ).first()
         if row is None:
             return None
         log.info("duplicate delivery of %s message %s ignored", channel, channel_message_id)
@@ -245,14 +249,14 @@ class Pipeline:
             session.add(guest)
         return guest
 
-    def _find_or_open_conversation(self, session: Session, guest: Guest, channel: str, address: str) -> tuple[Conversation, bool]:
-        conversation = session.exec(
+    def _open_conversation(self, session: Session, channel: str, address: str) -> Conversation | None:
+        return session.exec(
             select(Conversation)
             .where(Conversation.channel == channel, Conversation.guest_address == address, Conversation.state != "closed")
             .order_by(col(Conversation.id).desc())
         ).first()
-        if conversation is not None:
-            return conversation, False
+
+    def _new_conversation(self, session: Session, guest: Guest, channel: str, address: str) -> Conversation:
         now = now_utc()
         conversation = Conversation(
             guest_id=guest.id,
@@ -266,7 +270,7 @@ class Pipeline:
         )
         session.add(conversation)
         session.flush()
-        return conversation, True
+        return conversation
 
     # ------------------------------------------------------------------ delivery status
 
@@ -338,6 +342,20 @@ class Pipeline:
         reply_to_id: int | None = None,
     ) -> Message:
         """Add an outbound message and its ``send`` job to the caller's transaction."""
+        return self.add_outbound_with_job(session, conversation, body, sender, meta, reply_to_id)[0]
+
+    def add_outbound_with_job(
+        self,
+        session: Session,
+        conversation: Conversation,
+        body: str,
+        sender: str,
+        meta: dict[str, Any] | None = None,
+        reply_to_id: int | None = None,
+        claimed_by: str | None = None,
+        lease_seconds: float = 30.0,
+    ) -> tuple[Message, jobs.Job]:
+        """:meth:`add_outbound`, also returning the job (``claimed_by``: held by that worker)."""
         now = now_utc()
         message = Message(
             conversation_id=conversation.id,
@@ -353,11 +371,12 @@ class Pipeline:
         )
         session.add(message)
         session.flush()
-        jobs.enqueue(session, "send", message.id, conversation.id)
+        job = jobs.enqueue(session, "send", message.id, conversation.id, claimed_by=claimed_by, lease_seconds=lease_seconds)
         conversation.last_message_at = now
         conversation.updated_at = now
         session.add(conversation)
-        return message
+        session.flush()
+        return message, job
 
     def set_state(self, conversation_id: int, state: str, staff_user_id: int | None = None) -> dict[str, Any]:
         """Take over (``staff``), hand back (``ai``), escalate or close a conversation.

@@ -1,9 +1,12 @@
 """The background worker: reply jobs, the outbox and the SLA check, all from the ``jobs`` table.
 
-``PIPELINE_CONCURRENCY`` loops answer guest messages and as many deliver
-outbound ones.  Each loop claims a job atomically (see :mod:`jobs`), renews
-its lease while working, and sleeps on an :class:`asyncio.Event` the pipeline
-sets when it adds work (or until the next retry / lease expiry is due).
+One dispatcher per job kind (``reply``, ``send``) claims jobs atomically (see
+:mod:`jobs`) while fewer than ``PIPELINE_CONCURRENCY`` of its jobs run, and
+otherwise sleeps on an :class:`asyncio.Event` the pipeline sets when it adds
+work (or until the next retry / lease expiry is due).  One loop renews the
+leases of every job this process holds.  A reply is delivered right after its
+commit by the same task (its ``send`` job is created already held), so the
+outbox dispatcher only sees staff replies, retries and jobs left by a crash.
 
 Exactly once: the AI message, its ``send`` job, the escalation (state and
 task) and the completion of the ``reply`` job are written in ONE transaction
@@ -20,21 +23,23 @@ import logging
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from jack_host.conversations import jobs
 from jack_host.conversations.ai_reply import ReplyPlan, Responder
-from jack_host.conversations.escalation import Escalation, handover_text
+from jack_host.conversations.escalation import Escalation, detect, handover_text
 from jack_host.conversations.models import Conversation, Guest, Message, now_utc
 from jack_host.conversations.outbox import Outbox
 from jack_host.conversations.pipeline import conversation_dict, guest_dict, message_dict
 from jack_host.conversations.tasks import task_dict
+from jack_host.interfaces import OutboundMessage
 
 if TYPE_CHECKING:
     from jack_host.app import JackApp
 
 log = logging.getLogger("jack.worker")
 IDLE_POLL_SECONDS = 5.0
+BLOCKED_RECHECK_SECONDS = 0.5
 
 
 class Worker:
@@ -44,6 +49,7 @@ class Worker:
         self.responder = Responder(app)
         self.outbox = Outbox(app, self.id)
         self._tasks: list[asyncio.Task[None]] = []
+        self._running: set[asyncio.Task[None]] = set()
         self.stopping = False
 
     @property
@@ -51,62 +57,77 @@ class Worker:
         return float(self.app.settings.get("PIPELINE_LEASE_SECONDS") or 30.0)
 
     def start(self) -> None:
-        concurrency = int(self.app.settings.get("PIPELINE_CONCURRENCY") or 4)
+        concurrency = int(self.app.settings.get("PIPELINE_CONCURRENCY") or 16)
         pipeline = self.app.pipeline
         # Jobs left by a previous process are picked up by the claim query itself
         # (pending ones at once, running ones when their lease has expired).
-        pipeline.reply_wake.set()
-        pipeline.send_wake.set()
-        for number in range(concurrency):
-            self._tasks.append(asyncio.create_task(self._loop("reply", pipeline.reply_wake, self.handle_reply), name=f"jack-reply-{number}"))
-            self._tasks.append(asyncio.create_task(self._loop("send", pipeline.send_wake, self.outbox.process), name=f"jack-send-{number}"))
-        self._tasks.append(asyncio.create_task(self._sla_loop(), name="jack-sla-check"))
+        self._tasks = [
+            asyncio.create_task(self._dispatch("reply", pipeline.reply_wake, self.handle_reply, concurrency), name="jack-replies"),
+            asyncio.create_task(self._dispatch("send", pipeline.send_wake, self.outbox.process, concurrency), name="jack-outbox"),
+            asyncio.create_task(self._renew_loop(), name="jack-job-leases"),
+            asyncio.create_task(self._sla_loop(), name="jack-sla-check"),
+        ]
 
     async def stop(self) -> None:
+        """Stop claiming, cancel jobs in flight and hand them back so a restart resumes at once."""
         self.stopping = True
-        for task in self._tasks:
+        running = [*self._tasks, *self._running]
+        for task in running:
             task.cancel()
-        for task in self._tasks:
+        for task in running:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
+        with contextlib.suppress(Exception):
+            jobs.release(self.app.engine, self.id)
 
-    async def _loop(self, kind: str, wake: asyncio.Event, handler: Any) -> None:
+    async def _dispatch(self, kind: str, wake: asyncio.Event, handler: Any, slots: int) -> None:
+        """Claim jobs while a slot is free; one claimer per kind, so an idle wake-up costs one query."""
+        free = asyncio.Semaphore(slots)
         while not self.stopping:
+            await free.acquire()
+            wake.clear()  # before looking: work added after the look sets it again
+            job, due = None, None
             try:
-                job = jobs.claim(self.app.engine, kind, self.id, self.lease_seconds)
+                due = jobs.next_due_in(self.app.engine, kind)
+                if due is not None and due <= 0:
+                    job = jobs.claim(self.app.engine, kind, self.id, self.lease_seconds)
             except Exception:
                 log.exception("claiming a %s job failed", kind)
-                job = None
-                await asyncio.sleep(1)
             if job is None:
-                wake.clear()
-                timeout = jobs.next_due_in(self.app.engine)
-                timeout = IDLE_POLL_SECONDS if timeout is None else min(max(timeout, 0.01), IDLE_POLL_SECONDS)
+                free.release()
+                # Due but not claimable: it waits behind its conversation's running job, whose end wakes us.
+                timeout = IDLE_POLL_SECONDS if due is None else (due if due > 0 else BLOCKED_RECHECK_SECONDS)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), timeout)
+                    await asyncio.wait_for(wake.wait(), min(max(timeout, 0.01), IDLE_POLL_SECONDS))
                 continue
-            # Another loop may find work too.
-            wake.set()
-            renewer = asyncio.create_task(self._renew(job))
-            try:
-                await handler(job)
-            except jobs.LeaseLost as exc:
-                log.warning("%s", exc)
-            except Exception as exc:
-                log.exception("%s job %s failed", kind, job.id)
-                with contextlib.suppress(Exception):
-                    jobs.retry_later(self.app.engine, job.id, self.id, min(2.0 ** job.attempts, 60.0), f"{type(exc).__name__}: {exc}")
-            finally:
-                renewer.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await renewer
+            task = asyncio.create_task(self._run(kind, job, handler, free, wake), name=f"jack-{kind}-job-{job.id}")
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
 
-    async def _renew(self, job: jobs.ClaimedJob) -> None:
-        while True:
+    async def _run(self, kind: str, job: jobs.ClaimedJob, handler: Any, free: asyncio.Semaphore, wake: asyncio.Event) -> None:
+        try:
+            await handler(job)
+        except jobs.LeaseLost as exc:
+            log.warning("%s", exc)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("%s job %s failed", kind, job.id)
+            with contextlib.suppress(Exception):
+                jobs.retry_later(self.app.engine, job.id, self.id, min(2.0 ** job.attempts, 60.0), f"{type(exc).__name__}: {exc}")
+        finally:
+            free.release()
+            wake.set()  # a job of the same conversation may have been waiting for this one
+
+    async def _renew_loop(self) -> None:
+        """Extend the leases of every job this worker holds, in one statement."""
+        while not self.stopping:
             await asyncio.sleep(self.lease_seconds / 3)
-            if not jobs.renew(self.app.engine, job.id, self.id, self.lease_seconds):
-                return
+            try:
+                jobs.renew_all(self.app.engine, self.id, self.lease_seconds)
+            except Exception:
+                log.exception("renewing job leases failed")
 
     async def _sla_loop(self) -> None:
         interval = float(self.app.settings.get("SLA_CHECK_INTERVAL") or 60.0)
@@ -122,21 +143,48 @@ class Worker:
     async def handle_reply(self, job: jobs.ClaimedJob) -> None:
         app = self.app
         with Session(app.engine) as session:
-            message = session.get(Message, job.message_id)
-            conversation = session.get(Conversation, job.conversation_id)
-            guest = session.get(Guest, conversation.guest_id) if conversation else None
+            row = session.exec(
+                select(Message, Conversation, Guest)
+                .join(Conversation, Conversation.id == Message.conversation_id)
+                .join(Guest, Guest.id == Conversation.guest_id)
+                .where(Message.id == job.message_id)
+            ).first()
+            message, conversation, guest = row if row is not None else (None, None, None)
             if message is None or conversation is None or guest is None:
                 jobs.finish(session, job.id, self.id, "failed", "message vanished")
                 session.commit()
                 return
             if conversation.state != "ai":
-                # Staff hold the conversation: the AI stays silent.
+                # Staff hold the conversation: the AI stays silent, but an emergency written
+                # meanwhile still raises an urgent task rather than waiting in the thread.
+                hit = detect(message.body)
+                task = None
+                if hit is not None and hit.reason == "emergency":
+                    task = app.tasks.new_task(
+                        session,
+                        conversation_id=conversation.id,
+                        guest_id=conversation.guest_id,
+                        department=hit.department,
+                        priority=hit.priority,
+                        title=f"Emergency: {message.body[:120]}",
+                        description=message.body,
+                        reason="emergency",
+                    )
                 jobs.finish(session, job.id, self.id, "done", f"silent: conversation is {conversation.state}")
                 session.commit()
+                if task is not None:
+                    app.events.publish("task.created", task_dict(task))
                 return
             body, meta = message.body, dict(message.meta or {})
             conversation_data, guest_data = conversation_dict(conversation), guest_dict(guest)
-        history = [m for m in app.pipeline.history(job.conversation_id, limit=int(app.settings.get("AI_HISTORY_MESSAGES") or 10) + 1) if m["id"] != job.message_id]
+            # What was said before this message (later ones have their own jobs).
+            earlier = session.exec(
+                select(Message)
+                .where(Message.conversation_id == job.conversation_id, col(Message.id) < job.message_id)
+                .order_by(col(Message.id).desc())
+                .limit(int(app.settings.get("AI_HISTORY_MESSAGES") or 10))
+            ).all()
+            history = [message_dict(m) for m in reversed(earlier)]
         typing = {"conversation_id": job.conversation_id, "channel": conversation_data["channel"], "guest_address": conversation_data["guest_address"]}
         app.events.publish("typing", {**typing, "active": True})
         try:
@@ -151,35 +199,48 @@ class Worker:
                 )
             else:
                 plan = await self.responder.plan(
-                    body=body, conversation=conversation_data, guest=guest_data, history=history[-int(app.settings.get("AI_HISTORY_MESSAGES") or 10):], message_meta=meta
+                    body=body, conversation=conversation_data, guest=guest_data, history=history, message_meta=meta
                 )
-            self.commit_plan(job, plan)
+            delivery = self.commit_plan(job, plan, guest_data)
         finally:
             app.events.publish("typing", {**typing, "active": False})
+        if delivery is not None:
+            # Send at once from here; the job is already ours, so no other worker races for it.
+            await self.outbox.deliver(*delivery)
 
-    def commit_plan(self, job: jobs.ClaimedJob, plan: ReplyPlan) -> None:
-        """Write the reply, the escalation and the job's completion in one transaction."""
+    def commit_plan(
+        self, job: jobs.ClaimedJob, plan: ReplyPlan, guest_data: dict[str, Any]
+    ) -> tuple[jobs.ClaimedJob, OutboundMessage, str] | None:
+        """Write the reply, the escalation and the job's completion in one transaction.
+
+        The reply's ``send`` job is created already held by this worker; the return
+        value says what to deliver (None: nothing, staff took over meanwhile).
+        """
         app = self.app
         events: list[tuple[str, dict[str, Any]]] = []
         with Session(app.engine, expire_on_commit=False) as session:
             conversation = session.get(Conversation, job.conversation_id)
-            guest = session.get(Guest, conversation.guest_id) if conversation else None
-            assert conversation is not None and guest is not None
+            assert conversation is not None
             if conversation.state != "ai":
                 # Staff took over while the model was thinking: their word wins.
                 jobs.finish(session, job.id, self.id, "done", f"silent: conversation became {conversation.state}")
                 session.commit()
-                return
+                return None
             meta = {**plan.meta}
             if plan.escalation:
                 meta["escalated"] = True
-            reply = app.pipeline.add_outbound(session, conversation, plan.body, "ai", meta=meta, reply_to_id=job.message_id)
+            reply, send_job = app.pipeline.add_outbound_with_job(
+                session, conversation, plan.body, "ai", meta=meta, reply_to_id=job.message_id, claimed_by=self.id, lease_seconds=self.lease_seconds
+            )
+            guest = None
             if plan.language:
                 conversation.language = conversation.language or plan.language
-                if not guest.preferred_language:
-                    guest.preferred_language = plan.language
-                    guest.updated_at = now_utc()
-                    session.add(guest)
+                if not guest_data.get("preferred_language"):
+                    guest = session.get(Guest, conversation.guest_id)
+                    if guest is not None and not guest.preferred_language:
+                        guest.preferred_language = plan.language
+                        guest.updated_at = now_utc()
+                        session.add(guest)
             task = None
             if plan.escalation:
                 conversation.state = "escalated"
@@ -187,7 +248,7 @@ class Worker:
                 task = app.tasks.new_task(
                     session,
                     conversation_id=conversation.id,
-                    guest_id=guest.id,
+                    guest_id=conversation.guest_id,
                     department=plan.escalation.department,
                     priority=plan.escalation.priority,
                     title=f"{plan.escalation.reason.replace('_', ' ').capitalize()}: {plan.escalation.summary}",
@@ -199,10 +260,12 @@ class Worker:
             session.commit()
             events.append(("message.created", message_dict(reply, conversation.guest_address)))
             if task is not None:
-                conversation_data = conversation_dict(conversation, guest)
+                conversation_data = conversation_dict(conversation, guest or session.get(Guest, conversation.guest_id))
                 events.append(("conversation.escalated", {**conversation_data, "reason": plan.escalation.reason, "task_id": task.id}))
                 events.append(("conversation.updated", conversation_data))
                 events.append(("task.created", task_dict(task)))
+            claimed = jobs.ClaimedJob(send_job.id, "send", reply.id, conversation.id, 1)
+            outbound = self.outbox.outbound_for(reply, conversation)
         for event_type, payload in events:
             app.events.publish(event_type, payload)
-        app.pipeline.send_wake.set()
+        return claimed, outbound, reply.channel

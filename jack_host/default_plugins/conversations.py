@@ -15,6 +15,7 @@ from jack_host.conversations.knowledge import KnowledgeBase
 from jack_host.conversations.pipeline import Pipeline
 from jack_host.conversations.tasks import TaskBoard
 from jack_host.conversations.worker import Worker
+from jack_host.llm.providers import LiteLLMProvider
 from jack_host.settings import Setting
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ def jack_settings_validators() -> list[Setting]:
         Setting("SLA_STANDARD_MINUTES", int, 240, "minutes staff have to handle a standard task", minimum=1),
         Setting("SLA_LOW_MINUTES", int, 1440, "minutes staff have to handle a low-priority task", minimum=1),
         Setting("SLA_CHECK_INTERVAL", float, 60.0, "seconds between SLA breach checks", minimum=1),
-        Setting("PIPELINE_CONCURRENCY", int, 4, "guest messages answered at the same time", minimum=1),
+        Setting("PIPELINE_CONCURRENCY", int, 16, "guest messages answered at the same time (mostly waiting for the model)", minimum=1),
         Setting("PIPELINE_LEASE_SECONDS", float, 30.0, "a job held this long by a dead worker is taken over", minimum=1),
         Setting("PIPELINE_MAX_ATTEMPTS", int, 5, "tries before a reply job gives up and escalates", minimum=1),
         Setting("OUTBOX_MAX_ATTEMPTS", int, 6, "send attempts before an outbound message is marked failed", minimum=1),
@@ -81,7 +82,7 @@ def jack_add_routes(app: JackApp) -> None:
 @hookimpl
 async def jack_startup(app: JackApp) -> None:
     app.hotel_profile.sync_settings()
-    if app.llm.available():
+    if any(isinstance(provider, LiteLLMProvider) for provider in app.llm.ordered_providers()):
         # LiteLLM takes seconds to import; do it now rather than in the first guest's reply.
         import asyncio
 

@@ -1,0 +1,218 @@
+"""Inbound-to-reply throughput and latency of the conversation pipeline.
+
+20 guests (``--guests``) chat at the same time; each sends ``--messages``
+questions, waiting for the answer before the next, like a person would.  The
+model is the loopback fake OpenAI server with zero delay, reached through the
+real LiteLLM provider.  For every message we measure:
+
+- total: ``app.pipeline.receive`` called -> the channel's ``send`` called with the reply;
+- LLM: ``latency_ms`` the LLM service measured around the provider call (LiteLLM + HTTP);
+- host overhead: total - LLM (storage, queue, claim, prompt, knowledge search, commit, outbox),
+  including time spent waiting for the CPU while other messages (and LiteLLM) run;
+- host work: the time spent inside ``receive`` and the worker's reply handler (which also
+  delivers the reply), minus the LLM call: the host's own cost per message, without queueing.
+
+With ``--think-ms 0`` (the default) every guest writes again the moment the
+answer arrives, so the host is saturated and latency is mostly queueing
+(20 guests / throughput).  ``--think-ms 1000`` lets each guest pause about a
+second (0.5-1.5x, random) before the next message, a still very busy hotel,
+which shows the per-message overhead without the queue.
+
+Run:  .venv/bin/python benchmarks/pipeline_throughput.py [--guests 20] [--messages 10] [--think-ms 0]
+                                                        [--no-model | --direct-model]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from jack_host import hookimpl
+from jack_host.interfaces import (
+    ComponentHealth,
+    InboundMessage,
+    LLMProvider,
+    LLMRequest,
+    LLMResponse,
+    OutboundMessage,
+    SendResult,
+)
+from jack_host.testing import make_app
+from jack_host.testing_channel import TestChannel
+from jack_host.testing_llm import FakeOpenAI
+
+ARTICLES = [
+    ("Breakfast", "Breakfast is served from 7:00 to 10:30 in the Garden Room.", "breakfast,food"),
+    ("Parking", "Guests park in the underground garage for 15 EUR per night.", "parking,car"),
+    ("Wi-Fi", "The network is MiramarGuest; the password is on your key card.", "wifi,internet"),
+    ("Pool", "The rooftop pool is open from 8:00 to 20:00.", "pool,swimming"),
+]
+ANSWER = {"reply": "Breakfast is from 7:00 to 10:30.", "language": "en", "confident": True, "needs_human": False}
+QUESTIONS = ["What time is breakfast?", "Where can I park my car?", "What is the wifi password?", "When is the pool open?"]
+
+
+class TimedChannel(TestChannel):
+    """Records when each reply reaches the channel and wakes the guest waiting for it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiters: dict[int, asyncio.Future[float]] = {}
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        result = await super().send(message)
+        waiter = self.waiters.pop(message.conversation_id, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(time.perf_counter())
+        return result
+
+
+class DirectModel(LLMProvider):
+    """``--direct-model``: answers in-process (no HTTP, no LiteLLM), to isolate the host's own cost."""
+
+    name = "direct"
+
+    @property
+    def model(self) -> str:
+        return "direct"
+
+    def is_configured(self) -> bool:
+        return True
+
+    async def health(self) -> ComponentHealth:
+        return ComponentHealth.connected("benchmark")
+
+    async def complete(self, request: LLMRequest) -> LLMResponse:
+        return LLMResponse(text=json.dumps(ANSWER), model="direct")
+
+
+class BenchPlugin:
+    def __init__(self, channel: TimedChannel):
+        self.channel = channel
+
+    @hookimpl
+    def jack_register_channels(self, register, app):
+        register(self.channel)
+
+    @hookimpl
+    def jack_register_llm_providers(self, register, app):
+        register(DirectModel())
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+async def guest(app, channel: TimedChannel, number: int, messages: int, results: list[tuple[float, int]], think_ms: float = 0) -> None:
+    conversation_id = None
+    for index in range(messages):
+        if think_ms:
+            await asyncio.sleep(think_ms / 1000 * random.uniform(0.5, 1.5))
+        started = time.perf_counter()
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        if conversation_id is not None:
+            channel.waiters[conversation_id] = future
+        received = await app.pipeline.receive(
+            InboundMessage(channel="test", channel_message_id=f"g{number}-m{index}", body=QUESTIONS[(number + index) % len(QUESTIONS)],
+                           sender_phone=f"+3460000{number:04d}")
+        )
+        if conversation_id is None:
+            conversation_id = received.conversation_id
+            channel.waiters[conversation_id] = future
+        finished = await asyncio.wait_for(future, 60)
+        results.append((finished - started, received.message_id))
+
+
+def instrument() -> dict[int, float]:
+    """Time ``receive`` and the reply handler per guest message id (benchmark-only wrappers)."""
+    from jack_host.conversations.pipeline import Pipeline
+    from jack_host.conversations.worker import Worker
+
+    work: dict[int, float] = {}
+    receive, handle_reply = Pipeline.receive, Worker.handle_reply
+
+    async def timed_receive(self, msg):
+        started = time.perf_counter()
+        received = await receive(self, msg)
+        work[received.message_id] = work.get(received.message_id, 0.0) + (time.perf_counter() - started) * 1000
+        return received
+
+    async def timed_handle_reply(self, job):
+        started = time.perf_counter()
+        await handle_reply(self, job)
+        work[job.message_id] = work.get(job.message_id, 0.0) + (time.perf_counter() - started) * 1000
+
+    Pipeline.receive, Worker.handle_reply = timed_receive, timed_handle_reply
+    return work
+
+
+async def run(guests: int, messages: int, model: str, concurrency: int, think_ms: float) -> None:
+    work = instrument()
+    use_model = model != "none"
+    with tempfile.TemporaryDirectory() as folder, FakeOpenAI(reply=ANSWER) as llm:
+        channel = TimedChannel()
+        env = {"PIPELINE_CONCURRENCY": str(concurrency), "LOG_LEVEL": "warning", "AI_PROVIDER_ORDER": "none"}
+        if model == "litellm":
+            env.update({**llm.env(), "AI_PROVIDER_ORDER": "primary"})
+        elif model == "direct":
+            env["AI_PROVIDER_ORDER"] = "direct"
+        app = make_app(Path(folder), plugins=[("bench_channel", BenchPlugin(channel))], env=env)
+        for title, body, tags in ARTICLES:
+            app.knowledge.create(title, body, "faq", tags)
+        await app.start()
+        if use_model:  # import LiteLLM and warm the connection before timing
+            await guest(app, channel, 9999, 1, [])
+        results: list[tuple[float, int]] = []
+        started = time.perf_counter()
+        await asyncio.gather(*(guest(app, channel, n, messages, results, think_ms) for n in range(guests)))
+        elapsed = time.perf_counter() - started
+        llm_ms = {}
+        for item in (m for cid in range(1, guests + 3) for m in app.pipeline.history(cid, limit=1000)):
+            if item["sender"] == "ai" and "latency_ms" in item["meta"]:
+                llm_ms[item["id"]] = item["meta"]["latency_ms"]
+        # AI reply ids are not known to the guest; pair them through reply_to_id.
+        from sqlmodel import Session, select
+
+        from jack_host.conversations.models import Message
+
+        with Session(app.engine) as session:
+            reply_of = {m.reply_to_id: m.id for m in session.exec(select(Message).where(Message.sender == "ai")).all()}
+        await app.stop()
+
+    totals = [total * 1000 for total, _ in results]
+    llm_times = [llm_ms.get(reply_of.get(mid), 0.0) for _, mid in results]
+    overhead = [total - model for total, model in zip(totals, llm_times, strict=True)]
+    described = {"litellm": "fake OpenAI server via LiteLLM (0 ms delay)", "direct": "in-process (no HTTP, no LiteLLM)", "none": "none (knowledge path)"}
+    print(f"guests={guests} messages/guest={messages} model={described[model]} "
+          f"concurrency={concurrency} think={think_ms:g} ms python={sys.version.split()[0]}")
+    print(f"replies: {len(results)} in {elapsed:.2f} s = {len(results) / elapsed:.1f} replies/s")
+    print(f"total latency   p50 {percentile(totals, .5):7.1f} ms   p95 {percentile(totals, .95):7.1f} ms   max {max(totals):7.1f} ms")
+    if use_model:
+        print(f"LLM time        p50 {percentile(llm_times, .5):7.1f} ms   p95 {percentile(llm_times, .95):7.1f} ms")
+    print(f"host overhead   p50 {percentile(overhead, .5):7.1f} ms   p95 {percentile(overhead, .95):7.1f} ms   mean {statistics.mean(overhead):.1f} ms")
+    host_work = [work.get(mid, 0.0) - llm_ms.get(reply_of.get(mid), 0.0) for _, mid in results]
+    print(f"host work       p50 {percentile(host_work, .5):7.1f} ms   p95 {percentile(host_work, .95):7.1f} ms   mean {statistics.mean(host_work):.1f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--guests", type=int, default=20)
+    parser.add_argument("--messages", type=int, default=10)
+    parser.add_argument("--concurrency", type=int, default=16, help="PIPELINE_CONCURRENCY")
+    parser.add_argument("--think-ms", type=float, default=0.0, help="average pause of a guest between answer and next message")
+    parser.add_argument("--no-model", action="store_true", help="no model configured: answers come from the knowledge base")
+    parser.add_argument("--direct-model", action="store_true", help="an in-process model (no HTTP, no LiteLLM): the host's own cost")
+    args = parser.parse_args()
+    model = "none" if args.no_model else "direct" if args.direct_model else "litellm"
+    asyncio.run(run(args.guests, args.messages, model, args.concurrency, args.think_ms))
+
+
+if __name__ == "__main__":
+    main()
