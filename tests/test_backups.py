@@ -399,6 +399,27 @@ def test_jack_before_migrations_takes_a_backup_of_an_existing_database(tmp_path)
     app.engine.dispose()
 
 
+def test_jack_serve_backs_up_an_older_database_before_migrating_it(tmp_path):
+    from alembic import command
+
+    from jack_host.migrate import alembic_config
+    from jack_host.testing import JackProcess
+
+    app = make_app(tmp_path, migrate=False)
+    config = alembic_config()
+    with app.engine.begin() as connection:  # a database from an older Jack: only the first revision
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001_host")
+    app.engine.dispose()
+
+    with JackProcess(tmp_path) as jack:
+        pass
+    [backup] = local_backups(tmp_path)
+    assert backup.name.endswith("-pre-migration.db")
+    assert verify_file(backup).ok
+    assert "Applied" in jack.output() and "0002_conversations" in jack.output()
+
+
 def test_jack_before_migrations_skips_a_new_database(tmp_path):
     result = run_jack(tmp_path, "db", "migrate")
     assert result.returncode == 0, result.stderr

@@ -282,6 +282,49 @@ async def test_delivery_status_moves_forward_only(tmp_path):
             await app.pipeline.update_delivery_status("test", "test-1", "seen")
 
 
+async def test_delivery_report_that_beats_the_outbox_is_applied_not_lost(tmp_path):
+    async with started_app(tmp_path) as app:
+        channel = app.channels["test"]
+        original = channel.send
+
+        async def send_then_provider_reports_at_once(message):
+            result = await original(message)
+            # The provider's webhook arrives before the outbox has stored the id.
+            assert await app.pipeline.update_delivery_status("test", result.provider_message_id, "delivered") is False
+            return result
+
+        channel.send = send_then_provider_reports_at_once
+        received = await app.pipeline.receive(guest_message("What time is breakfast?", "m-early"))
+        await async_wait_until(
+            lambda: [m["status"] for m in messages(app, received.conversation_id, "ai")] == ["delivered"],
+            what="the early delivery report to be applied",
+        )
+
+
+async def test_sms_segments_and_cost_from_a_channel_reach_the_sms_ledger(tmp_path):
+    from jack_host.costs.models import SMSUsage
+
+    async with started_app(tmp_path) as app:
+        channel = app.channels["test"]
+        original = channel.send
+
+        async def send_as_sms(message):
+            result = await original(message)
+            result.metadata["sms"] = {"segments": 2, "cost_usd": 0.015}
+            return result
+
+        channel.send = send_as_sms
+        received = await app.pipeline.receive(guest_message("What time is breakfast?", "m-sms"))
+
+        def ledger_rows():
+            with Session(app.engine) as session:
+                return session.exec(select(SMSUsage)).all()
+
+        rows = await async_wait_until(ledger_rows, what="the SMS cost to be recorded")
+        assert [(r.segments, r.cost_usd) for r in rows] == [(2, 0.015)]
+        assert messages(app, received.conversation_id, "ai")[0]["meta"]["sms"]["segments"] == 2
+
+
 # ---------------------------------------------------------------- receiving
 
 

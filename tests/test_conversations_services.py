@@ -86,7 +86,7 @@ async def test_sla_breach_is_counted_once_and_announced(app):
         assert app.tasks.check_sla() == []
         event = queue.get_nowait()
     assert event["type"] == "task.sla_breached" and event["payload"]["sla_breached"] is True
-    assert app.tasks.registry.get_sample_value("jack_sla_breaches_total", {"priority": "standard"}) == 1.0
+    assert app.metrics.get_sample_value("jack_sla_breaches_total", {"priority": "standard"}) == 1.0
     assert app.tasks.sla_counts() == {"open": 2, "open_breached": 1, "breached_last_hour": 1}
 
 

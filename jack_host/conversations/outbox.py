@@ -108,6 +108,15 @@ class Outbox:
             session.commit()
             data = message_dict(message, address)
         self.app.events.publish("message.status", data)
+        if result.provider_message_id:
+            await self.app.pipeline.apply_parked_status(message.channel, result.provider_message_id)
+        sms = (result.metadata or {}).get("sms")
+        costs = getattr(self.app, "costs", None)
+        if isinstance(sms, dict) and costs is not None:
+            try:
+                await costs.record_sms(sms.get("cost_usd"), int(sms.get("segments") or 1), message_id=job.message_id)
+            except Exception:  # the message went out; a ledger problem must not resend it
+                log.exception("could not record the SMS cost of message %s", job.message_id)
 
     async def _retry(self, job: jobs.ClaimedJob, error: str, retry_after: float | None) -> None:
         max_attempts = int(self.setting("OUTBOX_MAX_ATTEMPTS", 6))

@@ -29,6 +29,7 @@ from jack_host.conversations.models import (
     now_utc,
 )
 from jack_host.interfaces import InboundMessage
+from jack_host.models import StateEntry
 
 if TYPE_CHECKING:
     from jack_host.app import JackApp
@@ -282,11 +283,17 @@ class Pipeline:
         if status not in (*STATUS_RANK, "failed"):
             raise ValueError(f"unknown delivery status '{status}': expected one of queued, sent, delivered, read, failed")
         with Session(self.engine, expire_on_commit=False) as session:
-            message = session.exec(
-                select(Message).where(Message.channel == channel, Message.provider_message_id == provider_message_id)
-            ).first()
+            message = self._message_by_provider_id(session, channel, provider_message_id)
             if message is None:
-                return False
+                # The report may beat the outbox, which stores the provider's id only after send()
+                # returns. Park it; the outbox applies it once the id is stored.
+                self._park_early_status(session, channel, provider_message_id, status, error)
+                session.commit()
+                message = self._message_by_provider_id(session, channel, provider_message_id)
+                if message is None:
+                    return False
+                session.delete(session.get(StateEntry, _early_key(channel, provider_message_id)))
+                session.commit()
             if not _status_advances(message.status, status):
                 return True
             message.status = status
@@ -297,6 +304,31 @@ class Pipeline:
             address = self._address(session, message.conversation_id)
         self.events.publish("message.status", message_dict(message, address))
         return True
+
+    @staticmethod
+    def _message_by_provider_id(session: Session, channel: str, provider_message_id: str) -> Message | None:
+        return session.exec(
+            select(Message).where(Message.channel == channel, Message.provider_message_id == provider_message_id)
+        ).first()
+
+    @staticmethod
+    def _park_early_status(session: Session, channel: str, provider_message_id: str, status: str, error: str | None) -> None:
+        key = _early_key(channel, provider_message_id)
+        parked = session.get(StateEntry, key)
+        if parked is not None and not _status_advances(parked.value.get("status", "queued"), status):
+            return
+        session.merge(StateEntry(key=key, value={"status": status, "error": error}, updated_at=now_utc()))
+
+    async def apply_parked_status(self, channel: str, provider_message_id: str) -> None:
+        """Apply a delivery report that arrived before the provider's id was stored (called by the outbox)."""
+        with Session(self.engine) as session:
+            parked = session.get(StateEntry, _early_key(channel, provider_message_id))
+            if parked is None:
+                return
+            value = dict(parked.value)
+            session.delete(parked)
+            session.commit()
+        await self.update_delivery_status(channel, provider_message_id, value["status"], value.get("error"))
 
     # ------------------------------------------------------------------ staff side
 
@@ -545,3 +577,7 @@ def _status_advances(current: str, new: str) -> bool:
         # The provider found it after all.
         return STATUS_RANK[new] >= STATUS_RANK["delivered"]
     return STATUS_RANK[new] > STATUS_RANK.get(current, -1)
+
+
+def _early_key(channel: str, provider_message_id: str) -> str:
+    return f"delivery.early.{channel}.{provider_message_id}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import Counter
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -80,9 +80,8 @@ class TaskBoard:
     def __init__(self, app: JackApp, events: EventBus):
         self.app = app
         self.events = events
-        # Per app, never the global default registry: tests build many apps in one process.
-        self.registry = CollectorRegistry()
-        self.breaches = Counter("jack_sla_breaches", "Tasks that passed their SLA due time while open", ["priority"], registry=self.registry)
+        # The app's registry (served at /metrics), never the global one: tests build many apps.
+        self.breaches = Counter("jack_sla_breaches", "Tasks that passed their SLA due time while open", ["priority"], registry=app.metrics)
 
     def sla_minutes(self, priority: str) -> int:
         return int(self.app.settings.get(SLA_SETTINGS[priority]) or SLA_DEFAULTS[priority])
