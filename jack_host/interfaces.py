@@ -144,6 +144,12 @@ class Channel(Component):
         :class:`NotConfiguredError` when settings are missing.
         """
 
+    async def show_typing(self, guest_address: str, active: bool) -> None:  # noqa: B027 - optional
+        """Show or hide a typing indicator while Jack prepares a reply; channels without one ignore it.
+
+        Awaited by the pipeline before the reply is sent, so the indicator never trails the answer.
+        """
+
 
 # --------------------------------------------------------------------------- LLM providers
 

@@ -187,6 +187,7 @@ class Worker:
             history = [message_dict(m) for m in reversed(earlier)]
         typing = {"conversation_id": job.conversation_id, "channel": conversation_data["channel"], "guest_address": conversation_data["guest_address"]}
         app.events.publish("typing", {**typing, "active": True})
+        await self._show_typing(typing, True)
         try:
             max_attempts = int(app.settings.get("PIPELINE_MAX_ATTEMPTS") or 5)
             if job.attempts > max_attempts:
@@ -204,9 +205,19 @@ class Worker:
             delivery = self.commit_plan(job, plan, guest_data)
         finally:
             app.events.publish("typing", {**typing, "active": False})
+            await self._show_typing(typing, False)
         if delivery is not None:
             # Send at once from here; the job is already ours, so no other worker races for it.
             await self.outbox.deliver(*delivery)
+
+    async def _show_typing(self, typing: dict[str, Any], active: bool) -> None:
+        channel = self.app.channels.get(typing["channel"])
+        if channel is None or not typing.get("guest_address"):
+            return
+        try:
+            await asyncio.wait_for(channel.show_typing(str(typing["guest_address"]), active), 2.0)
+        except Exception as exc:  # an indicator is a courtesy; never let it delay or break a reply
+            log.debug("typing indicator on %s failed: %s", typing["channel"], exc)
 
     def commit_plan(
         self, job: jobs.ClaimedJob, plan: ReplyPlan, guest_data: dict[str, Any]

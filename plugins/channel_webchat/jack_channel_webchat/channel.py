@@ -31,6 +31,9 @@ class WebchatChannel(Channel):
             return ComponentHealth.not_configured("the server has not started")
         return ComponentHealth.connected(f"{service.connections.total} open chats")
 
+    async def show_typing(self, guest_address: str, active: bool) -> None:
+        await self.service.connections.push(guest_address, {"type": "typing", "active": active})
+
     async def send(self, message: OutboundMessage) -> SendResult:
         """Push the reply to every open tab; with none open it waits in the history for the next visit."""
         frame = {

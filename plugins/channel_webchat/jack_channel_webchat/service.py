@@ -45,8 +45,6 @@ class WebchatService:
             asyncio.create_task(self._keepalive_loop(), name="webchat-keepalive"),
             asyncio.create_task(self._maintenance_loop(), name="webchat-maintenance"),
         ]
-        if getattr(self.app, "events", None) is not None:
-            self._tasks.append(asyncio.create_task(self._typing_relay(), name="webchat-typing"))
         self.serving = True
 
     async def stop(self) -> None:
@@ -83,16 +81,3 @@ class WebchatService:
             except Exception:  # keep maintaining whatever one round hit
                 log.exception("web chat session maintenance failed")
 
-    async def _typing_relay(self) -> None:
-        """Turn the pipeline's ``typing`` events into typing frames on the guest's tabs."""
-        async with self.app.events.subscribe() as queue:
-            while True:
-                event = await queue.get()
-                if event.get("type") != "typing":
-                    continue
-                payload = event.get("payload") or {}
-                if payload.get("channel") != "webchat" or not payload.get("guest_address"):
-                    continue
-                await self.connections.push(
-                    str(payload["guest_address"]), {"type": "typing", "active": bool(payload.get("active"))}
-                )
