@@ -29,6 +29,7 @@ import asyncio
 import json
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -153,10 +154,36 @@ def instrument() -> dict[int, float]:
     return work
 
 
-async def run(guests: int, messages: int, model: str, concurrency: int, think_ms: float) -> None:
+class FakeOpenAIProcess:
+    """The fake OpenAI server in a process of its own, as a real provider would be.
+
+    In-process, its HTTP thread would compete with the event loop for the GIL and
+    count as host overhead; ``--llm-in-process`` measures that way for comparison.
+    """
+
+    def __enter__(self) -> FakeOpenAIProcess:
+        code = (
+            "import json, sys; from jack_host.testing_llm import FakeOpenAI; "
+            f"llm = FakeOpenAI(reply=json.loads({json.dumps(json.dumps(ANSWER))})).start(); "
+            "print(json.dumps(llm.env()), flush=True); sys.stdin.read()"
+        )
+        self.process = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self._env = json.loads(self.process.stdout.readline())
+        return self
+
+    def env(self) -> dict[str, str]:
+        return self._env
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.stdin.close()
+        self.process.wait(10)
+
+
+async def run(guests: int, messages: int, model: str, concurrency: int, think_ms: float, llm_in_process: bool = False) -> None:
     work = instrument()
     use_model = model != "none"
-    with tempfile.TemporaryDirectory() as folder, FakeOpenAI(reply=ANSWER) as llm:
+    fake = FakeOpenAI(reply=ANSWER) if llm_in_process else FakeOpenAIProcess()
+    with tempfile.TemporaryDirectory() as folder, fake as llm:
         channel = TimedChannel()
         env = {"PIPELINE_CONCURRENCY": str(concurrency), "LOG_LEVEL": "warning", "AI_PROVIDER_ORDER": "none"}
         if model == "litellm":
@@ -189,7 +216,8 @@ async def run(guests: int, messages: int, model: str, concurrency: int, think_ms
     totals = [total * 1000 for total, _ in results]
     llm_times = [llm_ms.get(reply_of.get(mid), 0.0) for _, mid in results]
     overhead = [total - model for total, model in zip(totals, llm_times, strict=True)]
-    described = {"litellm": "fake OpenAI server via LiteLLM (0 ms delay)", "direct": "in-process (no HTTP, no LiteLLM)", "none": "none (knowledge path)"}
+    where = "in this process" if llm_in_process else "in its own process"
+    described = {"litellm": f"fake OpenAI server {where} via LiteLLM (0 ms delay)", "direct": "in-process (no HTTP, no LiteLLM)", "none": "none (knowledge path)"}
     print(f"guests={guests} messages/guest={messages} model={described[model]} "
           f"concurrency={concurrency} think={think_ms:g} ms python={sys.version.split()[0]}")
     print(f"replies: {len(results)} in {elapsed:.2f} s = {len(results) / elapsed:.1f} replies/s")
@@ -209,9 +237,10 @@ def main() -> None:
     parser.add_argument("--think-ms", type=float, default=0.0, help="average pause of a guest between answer and next message")
     parser.add_argument("--no-model", action="store_true", help="no model configured: answers come from the knowledge base")
     parser.add_argument("--direct-model", action="store_true", help="an in-process model (no HTTP, no LiteLLM): the host's own cost")
+    parser.add_argument("--llm-in-process", action="store_true", help="run the fake OpenAI server in this process (a thread)")
     args = parser.parse_args()
     model = "none" if args.no_model else "direct" if args.direct_model else "litellm"
-    asyncio.run(run(args.guests, args.messages, model, args.concurrency, args.think_ms))
+    asyncio.run(run(args.guests, args.messages, model, args.concurrency, args.think_ms, args.llm_in_process))
 
 
 if __name__ == "__main__":
