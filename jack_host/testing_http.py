@@ -13,7 +13,7 @@ import urllib.parse
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 
 @dataclass
@@ -45,15 +45,47 @@ class Reply:
         return json.dumps(self.body).encode(), "application/json"
 
 
-class RecordingServer:
+class LoopbackServer:
+    """A threaded HTTP server on ``127.0.0.1`` (port chosen by the system); use as a context manager."""
+
+    _server: ThreadingHTTPServer | None = None
+    _thread: threading.Thread | None = None
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def _serve(self, handler: type[BaseHTTPRequestHandler], name: str) -> Self:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name=name, daemon=True)
+        self._thread.start()
+        return self
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "start the server first"
+        return self._server.server_address[1]
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class RecordingServer(LoopbackServer):
     """Serve on ``127.0.0.1`` in a thread; ``with Fake() as fake: fake.url``."""
 
     def __init__(self) -> None:
         self.requests: list[RecordedRequest] = []
         self._queued: deque[tuple[str, str, Reply]] = deque()
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # ---- for subclasses
     def answer(self, request: RecordedRequest) -> Reply:
@@ -72,8 +104,7 @@ class RecordingServer:
 
     @property
     def url(self) -> str:
-        assert self._server is not None, "start the server first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> RecordingServer:
         fake = self
@@ -105,23 +136,7 @@ class RecordingServer:
             def log_message(self, *args: Any) -> None:  # keep test output clean
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="recording-server", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> RecordingServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return self._serve(Handler, "recording-server")
 
     def _take(self, request: RecordedRequest) -> Reply:
         with self._lock:
