@@ -13,6 +13,7 @@ from jack_host.interfaces import Channel
 
 if TYPE_CHECKING:
     from jack_host.app import JackApp
+    from jack_host.doctor import DoctorCheck
     from jack_host.settings import Setting
 
 
@@ -32,3 +33,29 @@ def jack_add_routes(app: JackApp) -> None:
     if isinstance(channel, SmsChannel):
         app.add_route("/webhooks/sms", SmsWebhook(channel))
         app.add_route(STATUS_PATH, SmsStatusWebhook(channel))
+
+
+@hookimpl
+def jack_doctor_checks(app: JackApp) -> list[DoctorCheck]:
+    from jack_host.doctor import DoctorCheck
+
+    settings = app.settings
+    if not settings.get("TWILIO_ACCOUNT_SID"):
+        return [DoctorCheck("SMS webhook secret", True, "SMS is not set up", must_fix=False)]
+    token = bool(settings.get("TWILIO_AUTH_TOKEN"))
+    public_url = str(settings.get("PUBLIC_URL") or "")
+    return [
+        DoctorCheck(
+            "SMS webhook secret",
+            token,
+            "TWILIO_AUTH_TOKEN is set: webhooks are verified" if token else "TWILIO_AUTH_TOKEN is empty: webhooks are refused",
+            "copy the Auth Token from the Twilio console into TWILIO_AUTH_TOKEN",
+        ),
+        DoctorCheck(
+            "SMS signatures checked against the public URL",
+            public_url.startswith("https://"),
+            f"PUBLIC_URL={public_url}" if public_url else "PUBLIC_URL is not set: the URL is rebuilt from proxy headers",
+            "set PUBLIC_URL to the https:// address Twilio calls, so signatures match behind the proxy",
+            must_fix=False,
+        ),
+    ]

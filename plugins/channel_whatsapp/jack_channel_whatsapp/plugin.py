@@ -13,6 +13,7 @@ from jack_host.interfaces import Channel
 
 if TYPE_CHECKING:
     from jack_host.app import JackApp
+    from jack_host.doctor import DoctorCheck
     from jack_host.settings import Setting
 
 
@@ -31,3 +32,36 @@ def jack_add_routes(app: JackApp) -> None:
     channel = app.channels.get("whatsapp")
     if isinstance(channel, WhatsappChannel):
         app.add_route("/webhooks/whatsapp", WhatsappWebhook(channel))
+
+
+@hookimpl
+def jack_doctor_checks(app: JackApp) -> list[DoctorCheck]:
+    from jack_host.doctor import DoctorCheck
+
+    settings = app.settings
+    in_use = bool(settings.get("WHATSAPP_ACCESS_TOKEN") or settings.get("WHATSAPP_PHONE_NUMBER_ID"))
+    if not in_use:
+        return [DoctorCheck("WhatsApp webhook secret", True, "WhatsApp is not set up", must_fix=False)]
+    secret = bool(settings.get("WHATSAPP_APP_SECRET"))
+    unsigned = bool(settings.get("WHATSAPP_ALLOW_UNSIGNED"))
+    return [
+        DoctorCheck(
+            "WhatsApp webhook secret",
+            secret,
+            "WHATSAPP_APP_SECRET is set: webhooks are verified" if secret else "WHATSAPP_APP_SECRET is empty: webhooks are refused",
+            "copy the App Secret from the Meta app dashboard (Settings > Basic) into WHATSAPP_APP_SECRET",
+        ),
+        DoctorCheck(
+            "WhatsApp verify token",
+            bool(settings.get("WHATSAPP_VERIFY_TOKEN")),
+            "WHATSAPP_VERIFY_TOKEN is set" if settings.get("WHATSAPP_VERIFY_TOKEN") else "WHATSAPP_VERIFY_TOKEN is empty",
+            "set WHATSAPP_VERIFY_TOKEN to a random string and enter the same one when registering the webhook",
+        ),
+        DoctorCheck(
+            "WhatsApp unsigned webhooks off",
+            not unsigned,
+            "WHATSAPP_ALLOW_UNSIGNED=true" if unsigned else "only signed webhooks are accepted",
+            "remove WHATSAPP_ALLOW_UNSIGNED: anyone could post fake guest messages",
+            must_fix=settings.is_production,
+        ),
+    ]
