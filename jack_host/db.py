@@ -70,6 +70,12 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> No
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Hot-path tuning: a 16 MB page cache per connection (the default 2 MB is re-read from
+    # disk under 20 concurrent conversations), temporary b-trees (ORDER BY, FTS5 ranking) in
+    # memory, and reads through a 64 MB memory map instead of read() calls.
+    cursor.execute("PRAGMA cache_size=-16000")
+    cursor.execute("PRAGMA temp_store=MEMORY")
+    cursor.execute("PRAGMA mmap_size=67108864")
     cursor.close()
 
 

@@ -137,6 +137,8 @@ class Pipeline:
         #: Set when a job is added, so the worker wakes at once instead of polling.
         self.reply_wake = asyncio.Event()
         self.send_wake = asyncio.Event()
+        #: Whether a delivery report may be parked (see :meth:`apply_parked_status`); None: not looked yet.
+        self._parked: bool | None = None
 
     # ------------------------------------------------------------------ receiving
 
@@ -311,16 +313,27 @@ class Pipeline:
             select(Message).where(Message.channel == channel, Message.provider_message_id == provider_message_id)
         ).first()
 
-    @staticmethod
-    def _park_early_status(session: Session, channel: str, provider_message_id: str, status: str, error: str | None) -> None:
+    def _park_early_status(self, session: Session, channel: str, provider_message_id: str, status: str, error: str | None) -> None:
         key = _early_key(channel, provider_message_id)
+        # Set before the row commits: the outbox checks this flag right after storing the provider's
+        # id, so it can never skip a report that was parked in between.
+        self._parked = True
         parked = session.get(StateEntry, key)
         if parked is not None and not _status_advances(parked.value.get("status", "queued"), status):
             return
         session.merge(StateEntry(key=key, value={"status": status, "error": error}, updated_at=now_utc()))
 
     async def apply_parked_status(self, channel: str, provider_message_id: str) -> None:
-        """Apply a delivery report that arrived before the provider's id was stored (called by the outbox)."""
+        """Apply a delivery report that arrived before the provider's id was stored (called by the outbox).
+
+        Early reports are rare, so the look-up is skipped while none is parked: the flag is
+        loaded from the database on first use (reports parked before a restart) and set by
+        :meth:`_park_early_status`.
+        """
+        if self._parked is None:
+            self._parked = self._any_parked()
+        if not self._parked:
+            return
         with Session(self.engine) as session:
             parked = session.get(StateEntry, _early_key(channel, provider_message_id))
             if parked is None:
@@ -328,7 +341,12 @@ class Pipeline:
             value = dict(parked.value)
             session.delete(parked)
             session.commit()
+        self._parked = self._any_parked()
         await self.update_delivery_status(channel, provider_message_id, value["status"], value.get("error"))
+
+    def _any_parked(self) -> bool:
+        with Session(self.engine) as session:
+            return session.exec(select(StateEntry.key).where(col(StateEntry.key).startswith("delivery.early."))).first() is not None
 
     # ------------------------------------------------------------------ staff side
 

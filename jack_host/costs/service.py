@@ -59,14 +59,17 @@ class CostService:
         """Price and store one LLM call, then fire any AI budget threshold it crossed."""
         from jack_host.llm.pricing import price_call, unknown_price_warning
 
-        price = await asyncio.to_thread(
-            price_call, call.model, call.input_tokens, call.output_tokens, is_local=call.is_local, overrides=self.config.ai.prices
-        )
-        cost = price.cost_usd
-        if cost is None and call.outcome != "ok" and not (call.input_tokens or call.output_tokens):
-            cost = 0.0  # a call that failed before using any token cost nothing, whatever the model's price
         periods = self.periods()
-        row = await asyncio.to_thread(ledger.record_ai_call, self.app.engine, call, periods.day, cost, price.source)
+
+        def price_and_store() -> tuple[AIUsage, float | None]:
+            # One thread hop per call: pricing may read LiteLLM's cost map, the ledger writes to the database.
+            price = price_call(call.model, call.input_tokens, call.output_tokens, is_local=call.is_local, overrides=self.config.ai.prices)
+            cost = price.cost_usd
+            if cost is None and call.outcome != "ok" and not (call.input_tokens or call.output_tokens):
+                cost = 0.0  # a call that failed before using any token cost nothing, whatever the model's price
+            return ledger.record_ai_call(self.app.engine, call, periods.day, cost, price.source), cost
+
+        row, cost = await asyncio.to_thread(price_and_store)
         if cost is None and call.model not in self._warned_unpriced:
             self._warned_unpriced.add(call.model)
             warning = unknown_price_warning(call.model)

@@ -12,10 +12,14 @@ import threading
 from types import ModuleType
 
 _lock = threading.Lock()
+_module: ModuleType | None = None
 
 
 def litellm() -> ModuleType:
     """Import LiteLLM once, with its bundled cost map and without telemetry."""
+    global _module  # the import is process-wide by nature; this only remembers it is done
+    if _module is not None:
+        return _module
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     with _lock:
         import litellm as module
@@ -23,4 +27,10 @@ def litellm() -> ModuleType:
         module.telemetry = False
         module.suppress_debug_info = True
         module.drop_params = True
+        _module = module
     return module
+
+
+def imported() -> bool:
+    """True once :func:`litellm` has run, so callers can skip a thread hop on every call."""
+    return _module is not None
