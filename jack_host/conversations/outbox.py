@@ -16,8 +16,10 @@ means the message is sent again after the restart: delivery is at least once
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, cast
 
+from sqlalchemy import select, update
 from sqlmodel import Session
 
 from jack_host.conversations import jobs
@@ -95,18 +97,28 @@ class Outbox:
         await self._sent(job, result if isinstance(result, SendResult) else SendResult(), outbound.guest_address)
 
     async def _sent(self, job: jobs.ClaimedJob, result: SendResult, address: str) -> None:
-        with Session(self.app.engine, expire_on_commit=False) as session:
-            message = session.get(Message, job.message_id)
-            assert message is not None
-            message.status = result.status or "sent"
-            message.provider_message_id = result.provider_message_id
-            message.error = None
-            message.meta = {**(message.meta or {}), **(result.metadata or {}), "attempts": job.attempts}
-            message.updated_at = now_utc()
-            session.add(message)
-            jobs.finish(session, job.id, self.worker_id, "done")
-            session.commit()
-            data = message_dict(message, address)
+        # SQLAlchemy Core, not the ORM: this runs once per message sent, and the unit of work
+        # (identity map, change tracking, flush) cost more than the two statements themselves.
+        table = Message.__table__
+        with self.app.engine.begin() as connection:
+            row = connection.execute(select(table).where(table.c.id == job.message_id)).mappings().first()
+            assert row is not None
+            data = dict(row)
+            data.update(
+                status=result.status or "sent",
+                provider_message_id=result.provider_message_id,
+                error=None,
+                meta={**(row["meta"] or {}), **(result.metadata or {}), "attempts": job.attempts},
+                updated_at=now_utc(),
+            )
+            connection.execute(
+                update(table)
+                .where(table.c.id == job.message_id)
+                .values({k: data[k] for k in ("status", "provider_message_id", "error", "meta", "updated_at")})
+            )
+            jobs.finish(connection, job.id, self.worker_id, "done")
+        message = cast(Message, SimpleNamespace(**data))  # message_dict only reads the columns
+        data = message_dict(message, address)
         self.app.events.publish("message.status", data)
         if result.provider_message_id:
             await self.app.pipeline.apply_parked_status(message.channel, result.provider_message_id)

@@ -424,8 +424,7 @@ class Pipeline:
         job = jobs.enqueue(session, "send", message.id, conversation.id, claimed_by=claimed_by, lease_seconds=lease_seconds)
         conversation.last_message_at = now
         conversation.updated_at = now
-        session.add(conversation)
-        session.flush()
+        session.add(conversation)  # flushed with the job by the caller's commit
         return message, job
 
     def set_state(self, conversation_id: int, state: str, staff_user_id: int | None = None) -> dict[str, Any]:
