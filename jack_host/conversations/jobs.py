@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import DateTime, bindparam, text
+from sqlalchemy import DateTime, bindparam, insert, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
@@ -58,6 +58,19 @@ def enqueue(
         job.locked_until = now + dt.timedelta(seconds=lease_seconds)
     session.add(job)
     return job
+
+
+def enqueue_pending(connection: Connection, kind: str, message_id: int, conversation_id: int) -> int:
+    """:func:`enqueue` of a pending job due now, as one Core INSERT (the per-message path); returns its id."""
+    now = now_utc()
+    table = Job.__table__
+    result = connection.execute(
+        insert(table).values(
+            kind=kind, message_id=message_id, conversation_id=conversation_id, state="pending", attempts=0,
+            run_after=now, created_at=now, updated_at=now,
+        )
+    )
+    return int(result.inserted_primary_key[0])
 
 
 # One statement, so two workers can never both claim a job.  ``reply`` jobs of a

@@ -13,9 +13,10 @@ import datetime as dt
 import logging
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -161,15 +162,26 @@ class Pipeline:
         try:
             # No look-up first: the unique (channel, channel_message_id) index turns a retry
             # into an IntegrityError, handled below, so the common case costs one transaction.
+            # The common case (a known conversation) is SQLAlchemy Core on the session's
+            # connection: the ORM's unit of work cost more than the statements themselves.
             with Session(self.engine, expire_on_commit=False) as session:
-                conversation = self._open_conversation(session, msg.channel, address)
-                created = conversation is None
-                if conversation is None:
+                connection = session.connection()
+                conversations = Conversation.__table__
+                open_row = connection.execute(
+                    select(conversations.c.id, conversations.c.guest_id)
+                    .where(conversations.c.channel == msg.channel, conversations.c.guest_address == address, conversations.c.state != "closed")
+                    .order_by(conversations.c.id.desc())
+                    .limit(1)
+                ).first()
+                created = open_row is None
+                now = now_utc()
+                if open_row is None:
                     # A new conversation: find the guest (by phone or e-mail) or create one.
                     guest = self._find_or_create_guest(session, phone, email, msg.sender_name, msg.language)
                     conversation = self._new_conversation(session, guest, msg.channel, address)
-                guest_id = conversation.guest_id
-                now = now_utc()
+                    conversation_id, guest_id = conversation.id, conversation.guest_id
+                else:
+                    conversation_id, guest_id = open_row
                 meta = dict(msg.metadata or {})
                 if msg.sender_name:
                     meta.setdefault("sender_name", msg.sender_name)
@@ -177,27 +189,29 @@ class Pipeline:
                     meta.setdefault("received_at", iso(msg.received_at))
                 if msg.language:
                     meta.setdefault("language", msg.language)
-                message = Message(
-                    conversation_id=conversation.id,
-                    channel=msg.channel,
-                    direction="inbound",
-                    sender="guest",
-                    body=msg.body or "",
-                    status=INBOUND_STATUS,
-                    channel_message_id=msg.channel_message_id,
-                    meta=meta,
-                    created_at=now,
-                    updated_at=now,
-                )
-                session.add(message)
-                session.flush()
-                jobs.enqueue(session, "reply", message.id, conversation.id)
-                conversation.last_message_at = now
-                conversation.last_guest_message_at = now
-                conversation.updated_at = now
+                columns = {
+                    "conversation_id": conversation_id,
+                    "channel": msg.channel,
+                    "direction": "inbound",
+                    "sender": "guest",
+                    "body": msg.body or "",
+                    "status": INBOUND_STATUS,
+                    "channel_message_id": msg.channel_message_id,
+                    "meta": meta,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                message_id = int(connection.execute(insert(Message.__table__).values(columns)).inserted_primary_key[0])
+                jobs.enqueue_pending(connection, "reply", message_id, conversation_id)
+                changes: dict[str, Any] = {"last_message_at": now, "last_guest_message_at": now, "updated_at": now}
                 if msg.language:
-                    conversation.language = msg.language
-                session.add(conversation)
+                    changes["language"] = msg.language
+                if created:
+                    for name, value in changes.items():
+                        setattr(conversation, name, value)
+                    session.add(conversation)
+                else:
+                    connection.execute(update(conversations).where(conversations.c.id == conversation_id).values(changes))
                 session.commit()
         except IntegrityError:
             # A provider's retry (or two deliveries racing): the first one won.
@@ -206,11 +220,12 @@ class Pipeline:
             if duplicate is None:
                 raise
             return duplicate
-        self.events.publish("message.created", message_dict(message, address))
+        message = SimpleNamespace(id=message_id, error=None, provider_message_id=None, **columns)
+        self.events.publish("message.created", message_dict(cast(Message, message), address))
         if created:
             self.events.publish("conversation.updated", conversation_dict(conversation, guest))
         self.reply_wake.set()
-        return Received(message.id, conversation.id, guest_id, False)
+        return Received(message_id, conversation_id, guest_id, False)
 
     def _existing(self, session: Session, channel: str, channel_message_id: str) -> Received | None:
         row = session.exec(
@@ -251,13 +266,6 @@ class Pipeline:
             guest.updated_at = now
             session.add(guest)
         return guest
-
-    def _open_conversation(self, session: Session, channel: str, address: str) -> Conversation | None:
-        return session.exec(
-            select(Conversation)
-            .where(Conversation.channel == channel, Conversation.guest_address == address, Conversation.state != "closed")
-            .order_by(col(Conversation.id).desc())
-        ).first()
 
     def _new_conversation(self, session: Session, guest: Guest, channel: str, address: str) -> Conversation:
         now = now_utc()
