@@ -21,9 +21,11 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from typing import TYPE_CHECKING, Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlmodel import Session, col, select
+from sqlalchemy import select
+from sqlmodel import Session
 
 from jack_host.conversations import jobs
 from jack_host.conversations.ai_reply import ReplyPlan, Responder
@@ -143,13 +145,7 @@ class Worker:
     async def handle_reply(self, job: jobs.ClaimedJob) -> None:
         app = self.app
         with Session(app.engine) as session:
-            row = session.exec(
-                select(Message, Conversation, Guest)
-                .join(Conversation, Conversation.id == Message.conversation_id)
-                .join(Guest, Guest.id == Conversation.guest_id)
-                .where(Message.id == job.message_id)
-            ).first()
-            message, conversation, guest = row if row is not None else (None, None, None)
+            message, conversation, guest = _load_rows(session, job.message_id)
             if message is None or conversation is None or guest is None:
                 jobs.finish(session, job.id, self.id, "failed", "message vanished")
                 session.commit()
@@ -178,13 +174,17 @@ class Worker:
             body, meta = message.body, dict(message.meta or {})
             conversation_data, guest_data = conversation_dict(conversation), guest_dict(guest)
             # What was said before this message (later ones have their own jobs).
-            earlier = session.exec(
-                select(Message)
-                .where(Message.conversation_id == job.conversation_id, col(Message.id) < job.message_id)
-                .order_by(col(Message.id).desc())
-                .limit(int(app.settings.get("AI_HISTORY_MESSAGES") or 10))
-            ).all()
-            history = [message_dict(m) for m in reversed(earlier)]
+            table = Message.__table__
+            earlier = [
+                SimpleNamespace(**row)
+                for row in session.connection().execute(
+                    select(table)
+                    .where(table.c.conversation_id == job.conversation_id, table.c.id < job.message_id)
+                    .order_by(table.c.id.desc())
+                    .limit(int(app.settings.get("AI_HISTORY_MESSAGES") or 10))
+                ).mappings()
+            ]
+            history = [message_dict(cast(Message, m)) for m in reversed(earlier)]
         typing = {"conversation_id": job.conversation_id, "channel": conversation_data["channel"], "guest_address": conversation_data["guest_address"]}
         app.events.publish("typing", {**typing, "active": True})
         await self._show_typing(typing, True)
@@ -280,3 +280,25 @@ class Worker:
         for event_type, payload in events:
             app.events.publish(event_type, payload)
         return claimed, outbound, reply.channel
+
+
+def _load_rows(session: Session, message_id: int) -> tuple[Any, Any, Any]:
+    """The message, its conversation and guest as plain rows (attribute access), or three Nones.
+
+    Core rather than ORM entities: nothing here is changed, so identity map and change
+    tracking would be pure cost on every reply.
+    """
+    tables = (Message.__table__, Conversation.__table__, Guest.__table__)
+    row = session.connection().execute(
+        select(*tables)
+        .select_from(tables[0].join(tables[1], tables[1].c.id == tables[0].c.conversation_id).join(tables[2], tables[2].c.id == tables[1].c.guest_id))
+        .where(tables[0].c.id == message_id)
+    ).first()
+    if row is None:
+        return None, None, None
+    values, result, start = tuple(row), [], 0
+    for table in tables:
+        names = [column.name for column in table.c]
+        result.append(SimpleNamespace(**dict(zip(names, values[start : start + len(names)], strict=True))))
+        start += len(names)
+    return result[0], result[1], result[2]
