@@ -11,6 +11,7 @@ job is completed exactly once even if two workers ever raced for it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 from sqlalchemy import DateTime, bindparam, insert, text
@@ -20,8 +21,9 @@ from sqlmodel import Session
 from jack_host.conversations.models import Job, now_utc
 
 
+@functools.lru_cache(maxsize=64)
 def _sql(statement: str, *datetimes: str):
-    """``text()`` with datetime parameters stored exactly as SQLAlchemy stores them (string order = time order)."""
+    """``text()`` (built once per statement: they run several times per message) with datetime parameters stored exactly as SQLAlchemy stores them (string order = time order)."""
     return text(statement).bindparams(*(bindparam(name, type_=DateTime()) for name in datetimes))
 
 
