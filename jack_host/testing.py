@@ -235,3 +235,22 @@ def run_jack(
         # instead of the developer's terminal.
         start_new_session=True,
     )
+
+
+def stored_messages(app: JackApp) -> list[Any]:
+    """Every stored conversation message, oldest first (for channel plugin tests)."""
+    from sqlmodel import Session, select
+
+    from jack_host.conversations.models import Message
+
+    with Session(app.engine) as session:
+        return list(session.exec(select(Message).order_by(Message.id)).all())
+
+
+def inbound_messages(app: JackApp) -> list[Any]:
+    return [m for m in stored_messages(app) if m.direction == "inbound"]
+
+
+def replies(app: JackApp, statuses: tuple[str, ...] = ("sent", "delivered", "read", "failed")) -> list[Any]:
+    """Outbound messages the outbox has finished with (sent or failed), oldest first."""
+    return [m for m in stored_messages(app) if m.direction == "outbound" and m.status in statuses]

@@ -6,9 +6,7 @@ import base64
 import hashlib
 import hmac
 
-from sqlmodel import Session, select
-
-from jack_host.conversations.models import Message
+from jack_host.testing import inbound_messages, replies, stored_messages  # noqa: F401 (re-exported for the tests)
 
 AUTH_TOKEN = "twilio-test-auth-token"
 ACCOUNT_SID = "AC" + "0" * 31 + "1"
@@ -27,18 +25,6 @@ def inbound_params(sid: str, body: str, sender: str = "+15551234567", **extra: s
             "From": sender, "ApiVersion": "2010-04-01", **extra}
 
 
-def stored_messages(app) -> list[Message]:
-    with Session(app.engine) as session:
-        return list(session.exec(select(Message).order_by(Message.id)).all())
-
-
-def inbound_messages(app) -> list[Message]:
-    return [m for m in stored_messages(app) if m.direction == "inbound"]
-
-
-def replies(app, statuses: tuple[str, ...] = ("sent", "delivered", "read", "failed")) -> list[Message]:
-    """Outbound messages the outbox has finished with (sent or failed), oldest first."""
-    return [m for m in stored_messages(app) if m.direction == "outbound" and m.status in statuses]
 
 
 def guest_texts(base: str, sid: str, text: str, sender: str = "+15551234567") -> None:

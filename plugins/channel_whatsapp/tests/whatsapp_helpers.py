@@ -7,9 +7,7 @@ import hashlib
 import hmac
 import json
 
-from sqlmodel import Session, select
-
-from jack_host.conversations.models import Message
+from jack_host.testing import inbound_messages, replies, stored_messages  # noqa: F401 (re-exported for the tests)
 
 APP_SECRET = "test-app-secret-0123456789"
 VERIFY_TOKEN = "verify-me-please"
@@ -43,20 +41,6 @@ def text_message(wamid: str, body: str, sender: str = "15551234567") -> dict:
     return {"from": sender, "id": wamid, "timestamp": "1735689600", "type": "text", "text": {"body": body}}
 
 
-def stored_messages(app) -> list[Message]:
-    with Session(app.engine) as session:
-        return list(session.exec(select(Message).order_by(Message.id)).all())
-
-
-
-
-def inbound_messages(app) -> list[Message]:
-    return [m for m in stored_messages(app) if m.direction == "inbound"]
-
-
-def replies(app, statuses: tuple[str, ...] = ("sent", "delivered", "read", "failed")) -> list[Message]:
-    """Outbound messages the outbox has finished with (sent or failed), oldest first."""
-    return [m for m in stored_messages(app) if m.direction == "outbound" and m.status in statuses]
 
 
 def guest_writes(base: str, wamid: str, text: str, sender: str = "15551234567") -> None:
