@@ -49,6 +49,29 @@ def network_error(exc: httpx.HTTPError, provider: str) -> TransientSendError:
     return TransientSendError(f"could not reach {provider}: {type(exc).__name__}: {exc}")
 
 
+async def post(
+    url: str, provider: str, describe_error: Callable[[httpx.Response], tuple[str, object]], **request: object
+) -> httpx.Response:
+    """POST to a provider and return the successful response, or raise the send error the outbox understands.
+
+    :param describe_error: turns a refusal into ``(human message, provider error code)``; the code is
+        kept on the raised error as ``code``.
+    :raises TransientSendError: 429, 5xx or network trouble (``retry_after`` from ``Retry-After``).
+    :raises PermanentSendError: any other refusal.
+    """
+    try:
+        async with httpx.AsyncClient(timeout=SEND_TIMEOUT) as client:
+            response = await client.post(url, **request)  # type: ignore[arg-type]
+    except httpx.HTTPError as exc:
+        raise network_error(exc, provider) from None
+    if not response.is_success:
+        message, code = describe_error(response)
+        error = send_error(response, provider, message)
+        error.code = code  # type: ignore[attr-defined]
+        raise error
+    return response
+
+
 async def probe(
     provider: str,
     call: Callable[[httpx.AsyncClient], Awaitable[httpx.Response]],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from jack_host.interfaces import ComponentHealth, PermanentSendError
-from jack_host.provider_http import SEND_TIMEOUT, network_error, probe, send_error
+from jack_host.provider_http import post, probe
 
 PROVIDER = "Twilio"
 #: "Attempt to send to unsubscribed recipient".
@@ -35,16 +35,7 @@ class TwilioClient:
         :raises PermanentSendError: other refusals (``code`` attribute: Twilio's error code).
         """
         url = f"{self.api_url}/2010-04-01/Accounts/{self.account_sid}/Messages.json"
-        try:
-            async with httpx.AsyncClient(timeout=SEND_TIMEOUT) as client:
-                response = await client.post(url, data=form, auth=self.auth)
-        except httpx.HTTPError as exc:
-            raise network_error(exc, PROVIDER) from None
-        if not response.is_success:
-            message, code = twilio_error(response)
-            error = send_error(response, PROVIDER, message)
-            error.code = code  # type: ignore[attr-defined]
-            raise error
+        response = await post(url, PROVIDER, twilio_error, data=form, auth=self.auth)
         try:
             return str(response.json()["sid"])
         except (ValueError, KeyError, TypeError):

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from jack_host.interfaces import ComponentHealth, PermanentSendError
-from jack_host.provider_http import SEND_TIMEOUT, network_error, probe, send_error
+from jack_host.provider_http import post, probe
 
 PROVIDER = "the WhatsApp Cloud API"
 #: Graph error code for "more than 24 hours since the customer last wrote".
@@ -46,16 +46,7 @@ class GraphClient:
         """
         body = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to.lstrip("+"), **payload}
         url = f"{self.api_url}/{self.phone_number_id}/messages"
-        try:
-            async with httpx.AsyncClient(timeout=SEND_TIMEOUT) as client:
-                response = await client.post(url, json=body, headers=self.headers)
-        except httpx.HTTPError as exc:
-            raise network_error(exc, PROVIDER) from None
-        if not response.is_success:
-            message, code = graph_error(response)
-            error = send_error(response, PROVIDER, message)
-            error.code = code  # type: ignore[attr-defined]
-            raise error
+        response = await post(url, PROVIDER, graph_error, json=body, headers=self.headers)
         try:
             return str(response.json()["messages"][0]["id"])
         except (ValueError, KeyError, IndexError, TypeError):
