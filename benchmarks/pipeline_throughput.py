@@ -3,7 +3,10 @@
 20 guests (``--guests``) chat at the same time; each sends ``--messages``
 questions, waiting for the answer before the next, like a person would.  The
 model is the loopback fake OpenAI server with zero delay, reached through the
-real LiteLLM provider.  For every message we measure:
+real LiteLLM provider, under a model name LiteLLM's bundled cost map prices
+(``--model-name``, default ``gpt-4o-mini``), with the deployment document's
+``costs.yaml`` (budgets and alerts), so every call is priced, written to the
+cost ledger and checked against the budgets as in a hotel.  For every message we measure:
 
 - total: ``app.pipeline.receive`` called -> the channel's ``send`` called with the reply;
 - LLM: ``latency_ms`` the LLM service measured around the provider call (LiteLLM + HTTP);
@@ -19,7 +22,7 @@ second (0.5-1.5x, random) before the next message, a still very busy hotel,
 which shows the per-message overhead without the queue.
 
 Run:  .venv/bin/python benchmarks/pipeline_throughput.py [--guests 20] [--messages 10] [--think-ms 0]
-                                                        [--no-model | --direct-model]
+                                                        [--no-model | --direct-model] [--model-name NAME]
 """
 
 from __future__ import annotations
@@ -56,6 +59,21 @@ ARTICLES = [
     ("Pool", "The rooftop pool is open from 8:00 to 20:00.", "pool,swimming"),
 ]
 ANSWER = {"reply": "Breakfast is from 7:00 to 10:30.", "language": "en", "confident": True, "needs_human": False}
+#: ``costs.yaml`` as the deployment document shows it.
+COSTS_YAML = """costs:
+  ai:
+    daily_budget: 100
+    monthly_budget: 2500
+    alerts:
+      - {threshold: 0.8, action: notify}
+      - {threshold: 1.0, action: notify_urgent}
+      - {threshold: 1.2, action: fallback_to_local}
+  sms:
+    monthly_budget: 500
+    per_message_cost: 0.0075
+    alerts:
+      - {threshold: 0.9, action: notify}
+"""
 QUESTIONS = ["What time is breakfast?", "Where can I park my car?", "What is the wifi password?", "When is the pool open?"]
 
 
@@ -161,10 +179,13 @@ class FakeOpenAIProcess:
     count as host overhead; ``--llm-in-process`` measures that way for comparison.
     """
 
+    def __init__(self, model: str):
+        self.model = model
+
     def __enter__(self) -> FakeOpenAIProcess:
         code = (
             "import json, sys; from jack_host.testing_llm import FakeOpenAI; "
-            f"llm = FakeOpenAI(reply=json.loads({json.dumps(json.dumps(ANSWER))})).start(); "
+            f"llm = FakeOpenAI(reply=json.loads({json.dumps(json.dumps(ANSWER))}), model={self.model!r}).start(); "
             "print(json.dumps(llm.env()), flush=True); sys.stdin.read()"
         )
         self.process = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -179,11 +200,14 @@ class FakeOpenAIProcess:
         self.process.wait(10)
 
 
-async def run(guests: int, messages: int, model: str, concurrency: int, think_ms: float, llm_in_process: bool = False) -> None:
+async def run(
+    guests: int, messages: int, model: str, concurrency: int, think_ms: float, llm_in_process: bool = False, model_name: str = "gpt-4o-mini"
+) -> None:
     work = instrument()
     use_model = model != "none"
-    fake = FakeOpenAI(reply=ANSWER) if llm_in_process else FakeOpenAIProcess()
+    fake = FakeOpenAI(reply=ANSWER, model=model_name) if llm_in_process else FakeOpenAIProcess(model_name)
     with tempfile.TemporaryDirectory() as folder, fake as llm:
+        Path(folder, "costs.yaml").write_text(COSTS_YAML)
         channel = TimedChannel()
         env = {"PIPELINE_CONCURRENCY": str(concurrency), "LOG_LEVEL": "warning", "AI_PROVIDER_ORDER": "none"}
         if model == "litellm":
@@ -194,7 +218,9 @@ async def run(guests: int, messages: int, model: str, concurrency: int, think_ms
         for title, body, tags in ARTICLES:
             app.knowledge.create(title, body, "faq", tags)
         await app.start()
-        if use_model:  # import LiteLLM and warm the connection before timing
+        # A server takes guests for hours: let its start-up imports finish and the heap be frozen.
+        await asyncio.wait_for(app.warm_up.done.wait(), 120)
+        if use_model:  # warm the connection before timing
             await guest(app, channel, 9999, 1, [])
         results: list[tuple[float, int]] = []
         started = time.perf_counter()
@@ -217,7 +243,7 @@ async def run(guests: int, messages: int, model: str, concurrency: int, think_ms
     llm_times = [llm_ms.get(reply_of.get(mid), 0.0) for _, mid in results]
     overhead = [total - model for total, model in zip(totals, llm_times, strict=True)]
     where = "in this process" if llm_in_process else "in its own process"
-    described = {"litellm": f"fake OpenAI server {where} via LiteLLM (0 ms delay)", "direct": "in-process (no HTTP, no LiteLLM)", "none": "none (knowledge path)"}
+    described = {"litellm": f"fake OpenAI server {where} via LiteLLM as openai/{model_name} (0 ms delay)", "direct": "in-process (no HTTP, no LiteLLM)", "none": "none (knowledge path)"}
     print(f"guests={guests} messages/guest={messages} model={described[model]} "
           f"concurrency={concurrency} think={think_ms:g} ms python={sys.version.split()[0]}")
     print(f"replies: {len(results)} in {elapsed:.2f} s = {len(results) / elapsed:.1f} replies/s")
@@ -238,9 +264,10 @@ def main() -> None:
     parser.add_argument("--no-model", action="store_true", help="no model configured: answers come from the knowledge base")
     parser.add_argument("--direct-model", action="store_true", help="an in-process model (no HTTP, no LiteLLM): the host's own cost")
     parser.add_argument("--llm-in-process", action="store_true", help="run the fake OpenAI server in this process (a thread)")
+    parser.add_argument("--model-name", default="gpt-4o-mini", help="the model name the fake server answers as (priced by LiteLLM's cost map)")
     args = parser.parse_args()
     model = "none" if args.no_model else "direct" if args.direct_model else "litellm"
-    asyncio.run(run(args.guests, args.messages, model, args.concurrency, args.think_ms, args.llm_in_process))
+    asyncio.run(run(args.guests, args.messages, model, args.concurrency, args.think_ms, args.llm_in_process, args.model_name))
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from jack_host.metrics import add_metrics_route
 from jack_host.middleware import LifespanMiddleware, ProxyHeadersMiddleware, RequestLogMiddleware
 from jack_host.plugins import make_plugin_manager
 from jack_host.settings import Settings, SettingsError, load_settings
+from jack_host.warm_up import WarmUp
 
 log = logging.getLogger("jack.app")
 
@@ -50,6 +51,8 @@ class JackApp(falcon.asgi.App):
     metrics: CollectorRegistry
     #: Free-form per-app state for plugins, keyed by plugin name (never module globals).
     state: dict[str, Any]
+    #: Slow start-up work (``app.warm_up.in_thread(name, fn)``); the heap is frozen after it.
+    warm_up: WarmUp
 
     version = __version__
 
@@ -71,11 +74,13 @@ class JackApp(falcon.asgi.App):
         return ZoneInfo(str(self.settings.get("HOTEL_TIMEZONE") or "UTC"))
 
     async def start(self) -> None:
-        """Start plugins, then the health monitor (so it sees what they opened)."""
+        """Start plugins, then the health monitor (so it sees what they opened), then freeze the heap after warm-up."""
         await self.hooks.startup(self)
         await self.health_monitor.start()
+        self.warm_up.start()
 
     async def stop(self) -> None:
+        await self.warm_up.stop()
         await self.health_monitor.stop()
         await self.hooks.shutdown(self)
         self.engine.dispose()
@@ -118,6 +123,7 @@ def create_app(
     app.pm = pm
     app.hooks = hooks
     app.state = {}
+    app.warm_up = WarmUp()
     app.started_monotonic = time.monotonic()
     app.engine = make_engine(settings)
     app.metrics = CollectorRegistry()

@@ -101,7 +101,8 @@ class Worker:
                 # Due but not claimable: it waits behind its conversation's running job, whose end wakes us.
                 timeout = IDLE_POLL_SECONDS if due is None else (due if due > 0 else BLOCKED_RECHECK_SECONDS)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), min(max(timeout, 0.01), IDLE_POLL_SECONDS))
+                    async with asyncio.timeout(min(max(timeout, 0.01), IDLE_POLL_SECONDS)):  # no extra task, unlike wait_for
+                        await wake.wait()
                 continue
             task = asyncio.create_task(self._run(kind, job, handler, free, wake), name=f"jack-{kind}-job-{job.id}")
             self._running.add(task)
@@ -215,7 +216,8 @@ class Worker:
         if channel is None or not typing.get("guest_address"):
             return
         try:
-            await asyncio.wait_for(channel.show_typing(str(typing["guest_address"]), active), 2.0)
+            async with asyncio.timeout(2.0):
+                await channel.show_typing(str(typing["guest_address"]), active)
         except Exception as exc:  # an indicator is a courtesy; never let it delay or break a reply
             log.debug("typing indicator on %s failed: %s", typing["channel"], exc)
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
+from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -37,9 +38,20 @@ class Periods:
 
 def ai_spend(engine: Engine, period: str) -> float:
     """USD spent on AI in a day (``YYYY-MM-DD``) or a month (``YYYY-MM``); unknown prices count as 0 here."""
-    condition = AIUsageDaily.day == period if len(period) == 10 else col(AIUsageDaily.day).startswith(period + "-")
-    with Session(engine) as session:
-        return float(session.exec(select(func.coalesce(func.sum(AIUsageDaily.estimated_cost), 0.0)).where(condition)).one())
+    with engine.connect() as connection:
+        if len(period) == 10:
+            return float(connection.execute(_DAY_SPEND, {"day": period}).scalar_one())
+        return float(connection.execute(_MONTH_SPEND, {"prefix": period + "-%"}).scalar_one())
+
+
+def _spend_statements():
+    table = AIUsageDaily.__table__
+    total = sa_select(func.coalesce(func.sum(table.c.estimated_cost), 0.0))
+    return total.where(table.c.day == bindparam("day")), total.where(table.c.day.like(bindparam("prefix")))
+
+
+#: Built once: they run after every priced LLM call.
+_DAY_SPEND, _MONTH_SPEND = _spend_statements()
 
 
 def sms_spend(engine: Engine, month: str) -> float:
@@ -70,17 +82,32 @@ def fire_crossed(engine: Engine, budget: str, period: str, spend: float, limit: 
 
 
 def active_local_only(engine: Engine, periods: Periods) -> BudgetThreshold | None:
-    """The ``fallback_to_local`` threshold in force now (current day or month, not lifted), if any."""
-    with Session(engine) as session:
-        return session.exec(
-            select(BudgetThreshold)
-            .where(BudgetThreshold.action == "fallback_to_local", col(BudgetThreshold.lifted_at).is_(None))
-            .where(
-                ((BudgetThreshold.budget == "ai.daily") & (BudgetThreshold.period == periods.day))
-                | ((BudgetThreshold.budget == "ai.monthly") & (BudgetThreshold.period == periods.month))
-            )
-            .order_by(col(BudgetThreshold.fired_at))
-        ).first()
+    """The ``fallback_to_local`` threshold in force now (current day or month, not lifted), if any.
+
+    Read before every LLM call, so it is one prepared Core query, no ORM session:
+    ``jack costs resume`` run from another process takes effect on the next call.
+    """
+    with engine.connect() as connection:
+        row = connection.execute(_ACTIVE_LOCAL_ONLY, {"day": periods.day, "month": periods.month}).mappings().first()
+    return None if row is None else BudgetThreshold(**row)
+
+
+def _active_local_only_statement():
+    table = BudgetThreshold.__table__
+    return (
+        sa_select(table)
+        .where(table.c.action == "fallback_to_local", table.c.lifted_at.is_(None))
+        .where(
+            ((table.c.budget == "ai.daily") & (table.c.period == bindparam("day")))
+            | ((table.c.budget == "ai.monthly") & (table.c.period == bindparam("month")))
+        )
+        .order_by(table.c.fired_at)
+        .limit(1)
+    )
+
+
+#: Built once: constructing the expression cost more than running it.
+_ACTIVE_LOCAL_ONLY = _active_local_only_statement()
 
 
 def lift_local_only(engine: Engine, by: str) -> list[BudgetThreshold]:

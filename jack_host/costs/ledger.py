@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from jack_host.costs.models import AIUsage, SMSUsage
+from jack_host.models import utcnow
 
 # ON CONFLICT ... DO UPDATE is understood by SQLite (3.24+) and PostgreSQL alike, and
 # makes concurrent first calls of the day safe without a read-then-insert race.
@@ -28,6 +29,9 @@ _UPSERT_DAILY = text(
     """
 )
 
+#: Built once (the parameters come with each call): building a statement costs more than running it.
+_INSERT_USAGE = insert(AIUsage.__table__)
+
 
 @dataclass
 class AICall:
@@ -46,28 +50,33 @@ class AICall:
     error: str | None = None
 
 
-def record_ai_call(engine: Engine, call: AICall, day: str, cost: float | None, price_source: str) -> AIUsage:
-    """Insert the call and add it to the day's aggregate; both or neither are stored."""
-    row = AIUsage(
-        day=day,
-        provider=call.provider,
-        model=call.model,
-        input_tokens=call.input_tokens,
-        output_tokens=call.output_tokens,
-        estimated_cost=cost,
-        price_source=price_source,
-        latency_ms=round(call.latency_ms, 1),
-        conversation_id=call.conversation_id,
-        guest_id=call.guest_id,
-        fallback=call.fallback,
-        is_local=call.is_local,
-        outcome=call.outcome,
-        error=(call.error or None) and call.error[:2000],
-    )
-    with Session(engine) as session:
-        session.add(row)
-        session.flush()
-        session.execute(
+def record_ai_call(engine: Engine, call: AICall, day: str, cost: float | None, price_source: str) -> int:
+    """Insert the call and add it to the day's aggregate (both or neither are stored); returns the row's id.
+
+    Core statements on one connection: this runs once per guest message, on the event loop.
+    """
+    with engine.begin() as connection:
+        result = connection.execute(
+            _INSERT_USAGE,
+            {
+                "created_at": utcnow(),
+                "day": day,
+                "provider": call.provider,
+                "model": call.model,
+                "input_tokens": call.input_tokens,
+                "output_tokens": call.output_tokens,
+                "estimated_cost": cost,
+                "price_source": price_source,
+                "latency_ms": round(call.latency_ms, 1),
+                "conversation_id": call.conversation_id,
+                "guest_id": call.guest_id,
+                "fallback": call.fallback,
+                "is_local": call.is_local,
+                "outcome": call.outcome,
+                "error": (call.error or None) and call.error[:2000],
+            },
+        )
+        connection.execute(
             _UPSERT_DAILY,
             {
                 "day": day,
@@ -82,9 +91,7 @@ def record_ai_call(engine: Engine, call: AICall, day: str, cost: float | None, p
                 "unpriced": int(cost is None),
             },
         )
-        session.commit()
-        session.refresh(row)
-    return row
+    return int(result.inserted_primary_key[0])
 
 
 def record_sms(engine: Engine, day: str, cost_usd: float, segments: int, message_id: int | None) -> SMSUsage:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from jack_host.costs import budgets, ledger
 from jack_host.costs.config import BudgetAlert, parse_costs
 from jack_host.costs.ledger import AICall
-from jack_host.costs.models import AIUsage, BudgetThreshold, SMSUsage
+from jack_host.costs.models import BudgetThreshold, SMSUsage
 from jack_host.interfaces import Alert
 from jack_host.settings import SettingsError
 
@@ -55,21 +55,25 @@ class CostService:
         return budgets.Periods.at(self.local_now())
 
     # ------------------------------------------------------------------ AI
-    async def record_ai_call(self, call: AICall) -> AIUsage:
-        """Price and store one LLM call, then fire any AI budget threshold it crossed."""
-        from jack_host.llm.pricing import price_call, unknown_price_warning
+    async def record_ai_call(self, call: AICall) -> int:
+        """Price and store one LLM call, then fire any AI budget threshold it crossed; returns the ``ai_usage`` id.
+
+        Runs on the event loop: pricing is a dictionary look-up once LiteLLM is imported
+        and the ledger write is two statements, cheaper than a hop to a thread.
+        """
+        from jack_host.llm.litellm_client import imported as litellm_imported
+        from jack_host.llm.litellm_client import litellm
+        from jack_host.llm.pricing import needs_cost_map, price_call, unknown_price_warning
 
         periods = self.periods()
-
-        def price_and_store() -> tuple[AIUsage, float | None]:
-            # One thread hop per call: pricing may read LiteLLM's cost map, the ledger writes to the database.
-            price = price_call(call.model, call.input_tokens, call.output_tokens, is_local=call.is_local, overrides=self.config.ai.prices)
-            cost = price.cost_usd
-            if cost is None and call.outcome != "ok" and not (call.input_tokens or call.output_tokens):
-                cost = 0.0  # a call that failed before using any token cost nothing, whatever the model's price
-            return ledger.record_ai_call(self.app.engine, call, periods.day, cost, price.source), cost
-
-        row, cost = await asyncio.to_thread(price_and_store)
+        prices = self.config.ai.prices
+        if not litellm_imported() and needs_cost_map(call.model, is_local=call.is_local, overrides=prices):
+            await asyncio.to_thread(litellm)  # the one-off import takes seconds of CPU
+        price = price_call(call.model, call.input_tokens, call.output_tokens, is_local=call.is_local, overrides=prices)
+        cost = price.cost_usd
+        if cost is None and call.outcome != "ok" and not (call.input_tokens or call.output_tokens):
+            cost = 0.0  # a call that failed before using any token cost nothing, whatever the model's price
+        usage_id = ledger.record_ai_call(self.app.engine, call, periods.day, cost, price.source)
         if cost is None and call.model not in self._warned_unpriced:
             self._warned_unpriced.add(call.model)
             warning = unknown_price_warning(call.model)
@@ -79,13 +83,13 @@ class CostService:
                     name="costs.ai.unknown_price",
                     severity="warning",
                     summary=warning,
-                    details={"model": call.model, "provider": call.provider, "ai_usage_id": row.id},
+                    details={"model": call.model, "provider": call.provider, "ai_usage_id": usage_id},
                     dedup_key=f"costs:unknown_price:{call.model}",
                 )
             )
         if cost:
             await self.check_ai_budgets(periods)
-        return row
+        return usage_id
 
     async def check_ai_budgets(self, periods: budgets.Periods | None = None) -> list[BudgetThreshold]:
         periods = periods or self.periods()
@@ -95,7 +99,7 @@ class CostService:
             if not limit or not ai.alerts:
                 continue
             period = periods.period_of(budget)
-            spend = await asyncio.to_thread(budgets.ai_spend, self.app.engine, period)
+            spend = budgets.ai_spend(self.app.engine, period)
             fired += await self._fire(budget, period, spend, limit, ai.alerts)
         return fired
 
@@ -121,16 +125,17 @@ class CostService:
         if cost_usd is None:
             cost_usd = segments * (self.config.sms.per_message_cost or 0.0)
         periods = self.periods()
-        row = await asyncio.to_thread(ledger.record_sms, self.app.engine, periods.day, float(cost_usd), segments, message_id)
+        row = ledger.record_sms(self.app.engine, periods.day, float(cost_usd), segments, message_id)
         sms = self.config.sms
         if sms.monthly_budget and sms.alerts:
-            spend = await asyncio.to_thread(budgets.sms_spend, self.app.engine, periods.month)
+            spend = budgets.sms_spend(self.app.engine, periods.month)
             await self._fire("sms.monthly", periods.month, spend, sms.monthly_budget, sms.alerts)
         return row
 
     # ------------------------------------------------------------------ alerts
     async def _fire(self, budget: str, period: str, spend: float, limit: float, alerts: tuple[BudgetAlert, ...]) -> list[BudgetThreshold]:
-        fired = await asyncio.to_thread(budgets.fire_crossed, self.app.engine, budget, period, spend, limit, alerts)
+        # Inline: below the lowest threshold (nearly every call) it does not touch the database.
+        fired = budgets.fire_crossed(self.app.engine, budget, period, spend, limit, alerts)
         for row in fired:
             await self.app.alerts.raise_alert(self._alert_for(row))
         return fired

@@ -15,7 +15,6 @@ from jack_host.conversations.knowledge import KnowledgeBase
 from jack_host.conversations.pipeline import Pipeline
 from jack_host.conversations.tasks import TaskBoard
 from jack_host.conversations.worker import Worker
-from jack_host.llm.providers import LiteLLMProvider
 from jack_host.settings import Setting
 
 if TYPE_CHECKING:
@@ -82,13 +81,6 @@ def jack_add_routes(app: JackApp) -> None:
 @hookimpl
 async def jack_startup(app: JackApp) -> None:
     app.hotel_profile.sync_settings()
-    if any(isinstance(provider, LiteLLMProvider) for provider in app.llm.ordered_providers()):
-        # LiteLLM takes seconds to import; do it now rather than in the first guest's reply.
-        import asyncio
-
-        from jack_host.llm.litellm_client import litellm
-
-        app.state["conversations_preload"] = asyncio.create_task(asyncio.to_thread(litellm))
     worker = Worker(app)
     app.state["conversations"] = {"worker": worker}
     worker.start()

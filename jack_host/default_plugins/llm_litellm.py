@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
@@ -56,7 +55,7 @@ def jack_startup(app: JackApp) -> Awaitable[None]:
     async def warm_up() -> None:
         # Import LiteLLM in the background so the first guest does not wait for it.
         if app.llm.available():
-            app.state["llm_litellm.warm_up"] = asyncio.create_task(asyncio.to_thread(litellm), name="litellm-import")
+            app.warm_up.in_thread("litellm-import", litellm)
 
     return warm_up()
 

@@ -6,6 +6,7 @@ as NULL and warned about), never a silent zero that would hide spend from budget
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,6 +32,11 @@ def _candidates(model: str) -> list[str]:
     return names
 
 
+def needs_cost_map(model: str, *, is_local: bool, overrides: Mapping[str, ModelPrice]) -> bool:
+    """Whether pricing ``model`` reads LiteLLM's cost map (so LiteLLM must be imported first)."""
+    return not is_local and not any(name in overrides for name in _candidates(model))
+
+
 def price_call(model: str, input_tokens: int, output_tokens: int, *, is_local: bool, overrides: Mapping[str, ModelPrice]) -> Price:
     """Estimate the USD cost of a call to ``model``."""
     if is_local:
@@ -39,14 +45,28 @@ def price_call(model: str, input_tokens: int, output_tokens: int, *, is_local: b
         if name in overrides:
             price = overrides[name]
             return Price(input_tokens / 1000 * price.input_per_1k + output_tokens / 1000 * price.output_per_1k, "costs.yaml")
+    name = _cost_map_name(model)
+    if name is None:
+        return Price(None, "unknown")
+    prompt, completion = litellm().cost_per_token(model=name, prompt_tokens=input_tokens, completion_tokens=output_tokens)
+    return Price(float(prompt) + float(completion), "litellm")
+
+
+@functools.lru_cache(maxsize=256)
+def _cost_map_name(model: str) -> str | None:
+    """The spelling of ``model`` LiteLLM's bundled cost map knows, or None.
+
+    The map is bundled (never downloaded), so the answer holds for the process's life;
+    remembering it spares every call the exceptions LiteLLM raises for unmapped names.
+    """
     module = litellm()
     for name in _candidates(model):
         try:
-            prompt, completion = module.cost_per_token(model=name, prompt_tokens=input_tokens, completion_tokens=output_tokens)
+            module.cost_per_token(model=name, prompt_tokens=1, completion_tokens=1)
         except Exception:  # LiteLLM raises for unmapped models; try the next spelling
             continue
-        return Price(float(prompt) + float(completion), "litellm")
-    return Price(None, "unknown")
+        return name
+    return None
 
 
 def unknown_price_warning(model: str) -> str:
