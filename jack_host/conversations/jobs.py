@@ -40,24 +40,10 @@ class LeaseLost(RuntimeError):
     """The job's lease expired and another worker took it; this worker's result is dropped."""
 
 
-def enqueue(
-    session: Session,
-    kind: str,
-    message_id: int,
-    conversation_id: int,
-    run_after: dt.datetime | None = None,
-    claimed_by: str | None = None,
-    lease_seconds: float = 30.0,
-) -> Job:
-    """Add a job in the caller's transaction (so the job commits with what it is about).
-
-    ``claimed_by`` creates it already held by that worker (which will run it right after the commit).
-    """
+def enqueue(session: Session, kind: str, message_id: int, conversation_id: int, run_after: dt.datetime | None = None) -> Job:
+    """Add a pending job in the caller's transaction (so the job commits with what it is about)."""
     now = now_utc()
     job = Job(kind=kind, message_id=message_id, conversation_id=conversation_id, run_after=run_after or now, created_at=now, updated_at=now)
-    if claimed_by:
-        job.state, job.locked_by, job.attempts = "running", claimed_by, 1
-        job.locked_until = now + dt.timedelta(seconds=lease_seconds)
     session.add(job)
     return job
 
@@ -65,14 +51,25 @@ def enqueue(
 def enqueue_pending(connection: Connection, kind: str, message_id: int, conversation_id: int) -> int:
     """:func:`enqueue` of a pending job due now, as one Core INSERT (the per-message path); returns its id."""
     now = now_utc()
-    table = Job.__table__
-    result = connection.execute(
-        insert(table).values(
-            kind=kind, message_id=message_id, conversation_id=conversation_id, state="pending", attempts=0,
-            run_after=now, created_at=now, updated_at=now,
-        )
-    )
-    return int(result.inserted_primary_key[0])
+    values = {
+        "kind": kind, "message_id": message_id, "conversation_id": conversation_id, "state": "pending", "attempts": 0,
+        "run_after": now, "created_at": now, "updated_at": now,
+    }
+    return int(connection.execute(_INSERT, values).inserted_primary_key[0])
+
+
+def enqueue_held(connection: Connection, kind: str, message_id: int, conversation_id: int, worker: str, lease_seconds: float) -> int:
+    """A job due now and already held by ``worker`` (which runs it right after the commit); returns its id."""
+    now = now_utc()
+    values = {
+        "kind": kind, "message_id": message_id, "conversation_id": conversation_id, "state": "running", "attempts": 1,
+        "locked_by": worker, "locked_until": now + dt.timedelta(seconds=lease_seconds),
+        "run_after": now, "created_at": now, "updated_at": now,
+    }
+    return int(connection.execute(_INSERT, values).inserted_primary_key[0])
+
+
+_INSERT = insert(Job.__table__)
 
 
 # One statement, so two workers can never both claim a job.  ``reply`` jobs of a
@@ -182,7 +179,7 @@ def next_due_in(engine: Engine, kind: str) -> float | None:
     """
     with engine.connect() as connection:
         row = connection.execute(
-            text(
+            _sql(
                 "SELECT MIN(t) FROM (SELECT MIN(run_after) AS t FROM jobs WHERE kind = :kind AND state = 'pending' "
                 "UNION ALL SELECT MIN(locked_until) FROM jobs WHERE kind = :kind AND state = 'running')"
             ),

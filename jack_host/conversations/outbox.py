@@ -19,10 +19,10 @@ import logging
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import select, update
 from sqlmodel import Session
 
 from jack_host.conversations import jobs
+from jack_host.conversations import statements as sql
 from jack_host.conversations.models import Conversation, Message, now_utc
 from jack_host.conversations.pipeline import iso, message_dict
 from jack_host.interfaces import (
@@ -97,11 +97,10 @@ class Outbox:
         await self._sent(job, result if isinstance(result, SendResult) else SendResult(), outbound.guest_address)
 
     async def _sent(self, job: jobs.ClaimedJob, result: SendResult, address: str) -> None:
-        # SQLAlchemy Core, not the ORM: this runs once per message sent, and the unit of work
-        # (identity map, change tracking, flush) cost more than the two statements themselves.
-        table = Message.__table__
+        # Prepared Core statements, not the ORM: this runs once per message sent, and the unit of work
+        # (identity map, change tracking, flush) cost more than the statements themselves.
         with self.app.engine.begin() as connection:
-            row = connection.execute(select(table).where(table.c.id == job.message_id)).mappings().first()
+            row = connection.execute(sql.MESSAGE, {"mid": job.message_id}).mappings().first()
             assert row is not None
             data = dict(row)
             data.update(
@@ -112,9 +111,8 @@ class Outbox:
                 updated_at=now_utc(),
             )
             connection.execute(
-                update(table)
-                .where(table.c.id == job.message_id)
-                .values({k: data[k] for k in ("status", "provider_message_id", "error", "meta", "updated_at")})
+                sql.MESSAGE_SENT,
+                {"mid": job.message_id, "status": data["status"], "provider_id": data["provider_message_id"], "meta": data["meta"], "at": data["updated_at"]},
             )
             jobs.finish(connection, job.id, self.worker_id, "done")
         message = cast(Message, SimpleNamespace(**data))  # message_dict only reads the columns

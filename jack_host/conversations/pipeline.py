@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import func, insert, or_, update
+from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from jack_host.conversations import jobs
+from jack_host.conversations import statements as sql
 from jack_host.conversations.models import (
     CONVERSATION_STATES,
     INBOUND_STATUS,
@@ -166,13 +167,7 @@ class Pipeline:
             # connection: the ORM's unit of work cost more than the statements themselves.
             with Session(self.engine, expire_on_commit=False) as session:
                 connection = session.connection()
-                conversations = Conversation.__table__
-                open_row = connection.execute(
-                    select(conversations.c.id, conversations.c.guest_id)
-                    .where(conversations.c.channel == msg.channel, conversations.c.guest_address == address, conversations.c.state != "closed")
-                    .order_by(conversations.c.id.desc())
-                    .limit(1)
-                ).first()
+                open_row = connection.execute(sql.OPEN_CONVERSATION, {"channel": msg.channel, "address": address}).first()
                 created = open_row is None
                 now = now_utc()
                 if open_row is None:
@@ -201,17 +196,9 @@ class Pipeline:
                     "created_at": now,
                     "updated_at": now,
                 }
-                message_id = int(connection.execute(insert(Message.__table__).values(columns)).inserted_primary_key[0])
+                message_id = int(connection.execute(sql.INSERT_MESSAGE, columns).inserted_primary_key[0])
                 jobs.enqueue_pending(connection, "reply", message_id, conversation_id)
-                changes: dict[str, Any] = {"last_message_at": now, "last_guest_message_at": now, "updated_at": now}
-                if msg.language:
-                    changes["language"] = msg.language
-                if created:
-                    for name, value in changes.items():
-                        setattr(conversation, name, value)
-                    session.add(conversation)
-                else:
-                    connection.execute(update(conversations).where(conversations.c.id == conversation_id).values(changes))
+                connection.execute(sql.GUEST_WROTE, {"cid": conversation_id, "at": now, "language": msg.language or None})
                 session.commit()
         except IntegrityError:
             # A provider's retry (or two deliveries racing): the first one won.
@@ -223,6 +210,9 @@ class Pipeline:
         message = SimpleNamespace(id=message_id, error=None, provider_message_id=None, **columns)
         self.events.publish("message.created", message_dict(cast(Message, message), address))
         if created:
+            # What GUEST_WROTE stored, for the event (the object is no longer in a session).
+            conversation.last_message_at = conversation.last_guest_message_at = conversation.updated_at = now
+            conversation.language = msg.language or conversation.language
             self.events.publish("conversation.updated", conversation_dict(conversation, guest))
         self.reply_wake.set()
         return Received(message_id, conversation_id, guest_id, False)
@@ -399,21 +389,7 @@ class Pipeline:
         meta: dict[str, Any] | None = None,
         reply_to_id: int | None = None,
     ) -> Message:
-        """Add an outbound message and its ``send`` job to the caller's transaction."""
-        return self.add_outbound_with_job(session, conversation, body, sender, meta, reply_to_id)[0]
-
-    def add_outbound_with_job(
-        self,
-        session: Session,
-        conversation: Conversation,
-        body: str,
-        sender: str,
-        meta: dict[str, Any] | None = None,
-        reply_to_id: int | None = None,
-        claimed_by: str | None = None,
-        lease_seconds: float = 30.0,
-    ) -> tuple[Message, jobs.Job]:
-        """:meth:`add_outbound`, also returning the job (``claimed_by``: held by that worker)."""
+        """Add an outbound message and its pending ``send`` job to the caller's transaction."""
         now = now_utc()
         message = Message(
             conversation_id=conversation.id,
@@ -429,11 +405,11 @@ class Pipeline:
         )
         session.add(message)
         session.flush()
-        job = jobs.enqueue(session, "send", message.id, conversation.id, claimed_by=claimed_by, lease_seconds=lease_seconds)
+        jobs.enqueue(session, "send", message.id, conversation.id)
         conversation.last_message_at = now
         conversation.updated_at = now
         session.add(conversation)  # flushed with the job by the caller's commit
-        return message, job
+        return message
 
     def set_state(self, conversation_id: int, state: str, staff_user_id: int | None = None) -> dict[str, Any]:
         """Take over (``staff``), hand back (``ai``), escalate or close a conversation.

@@ -24,10 +24,10 @@ import uuid
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import select
 from sqlmodel import Session
 
 from jack_host.conversations import jobs
+from jack_host.conversations import statements as sql
 from jack_host.conversations.ai_reply import ReplyPlan, Responder
 from jack_host.conversations.escalation import Escalation, detect, handover_text
 from jack_host.conversations.models import Conversation, Guest, Message, now_utc
@@ -175,14 +175,11 @@ class Worker:
             body, meta = message.body, dict(message.meta or {})
             conversation_data, guest_data = conversation_dict(conversation), guest_dict(guest)
             # What was said before this message (later ones have their own jobs).
-            table = Message.__table__
             earlier = [
                 SimpleNamespace(**row)
                 for row in session.connection().execute(
-                    select(table)
-                    .where(table.c.conversation_id == job.conversation_id, table.c.id < job.message_id)
-                    .order_by(table.c.id.desc())
-                    .limit(int(app.settings.get("AI_HISTORY_MESSAGES") or 10))
+                    sql.HISTORY_BEFORE,
+                    {"cid": job.conversation_id, "before": job.message_id, "limit": int(app.settings.get("AI_HISTORY_MESSAGES") or 10)},
                 ).mappings()
             ]
             history = [message_dict(cast(Message, m)) for m in reversed(earlier)]
@@ -228,36 +225,39 @@ class Worker:
 
         The reply's ``send`` job is created already held by this worker; the return
         value says what to deliver (None: nothing, staff took over meanwhile).
+        Prepared Core statements (see :mod:`statements`); the ORM only for the rarer task.
         """
         app = self.app
         events: list[tuple[str, dict[str, Any]]] = []
         with Session(app.engine, expire_on_commit=False) as session:
-            conversation = session.get(Conversation, job.conversation_id)
-            assert conversation is not None
+            connection = session.connection()
+            row = connection.execute(sql.CONVERSATION, {"cid": job.conversation_id}).mappings().first()
+            assert row is not None
+            conversation = SimpleNamespace(**row)
             if conversation.state != "ai":
                 # Staff took over while the model was thinking: their word wins.
-                jobs.finish(session, job.id, self.id, "done", f"silent: conversation became {conversation.state}")
+                jobs.finish(connection, job.id, self.id, "done", f"silent: conversation became {conversation.state}")
                 session.commit()
                 return None
+            now = now_utc()
             meta = {**plan.meta}
             if plan.escalation:
                 meta["escalated"] = True
-            reply, send_job = app.pipeline.add_outbound_with_job(
-                session, conversation, plan.body, "ai", meta=meta, reply_to_id=job.message_id, claimed_by=self.id, lease_seconds=self.lease_seconds
+            reply = SimpleNamespace(
+                conversation_id=conversation.id, channel=conversation.channel, direction="outbound", sender="ai", body=plan.body,
+                status="queued", reply_to_id=job.message_id, meta=meta, created_at=now, updated_at=now,
             )
-            guest = None
-            if plan.language:
-                conversation.language = conversation.language or plan.language
-                if not guest_data.get("preferred_language"):
-                    guest = session.get(Guest, conversation.guest_id)
-                    if guest is not None and not guest.preferred_language:
-                        guest.preferred_language = plan.language
-                        guest.updated_at = now_utc()
-                        session.add(guest)
+            reply.id = int(connection.execute(sql.INSERT_MESSAGE, vars(reply)).inserted_primary_key[0])
+            reply.error = reply.provider_message_id = reply.channel_message_id = None
+            send_job_id = jobs.enqueue_held(connection, "send", reply.id, conversation.id, self.id, self.lease_seconds)
+            conversation.language = conversation.language or plan.language
+            conversation.state = "escalated" if plan.escalation else conversation.state
+            conversation.last_message_at = conversation.updated_at = now
+            connection.execute(sql.AI_ANSWERED, {"cid": conversation.id, "at": now, "language": plan.language, "state": conversation.state})
+            if plan.language and not guest_data.get("preferred_language"):
+                connection.execute(sql.GUEST_LANGUAGE, {"gid": conversation.guest_id, "language": plan.language, "at": now})
             task = None
             if plan.escalation:
-                conversation.state = "escalated"
-                conversation.updated_at = now_utc()
                 task = app.tasks.new_task(
                     session,
                     conversation_id=conversation.id,
@@ -268,20 +268,18 @@ class Worker:
                     description=plan.escalation.summary,
                     reason=plan.escalation.reason,
                 )
-            session.add(conversation)
-            jobs.finish(session, job.id, self.id, "done")
+            jobs.finish(connection, job.id, self.id, "done")
             session.commit()
-            events.append(("message.created", message_dict(reply, conversation.guest_address)))
+            events.append(("message.created", message_dict(cast(Message, reply), conversation.guest_address)))
             if task is not None:
-                conversation_data = conversation_dict(conversation, guest or session.get(Guest, conversation.guest_id))
+                conversation_data = conversation_dict(cast(Conversation, conversation), session.get(Guest, conversation.guest_id))
                 events.append(("conversation.escalated", {**conversation_data, "reason": plan.escalation.reason, "task_id": task.id}))
                 events.append(("conversation.updated", conversation_data))
                 events.append(("task.created", task_dict(task)))
-            claimed = jobs.ClaimedJob(send_job.id, "send", reply.id, conversation.id, 1)
-            outbound = self.outbox.outbound_for(reply, conversation)
         for event_type, payload in events:
             app.events.publish(event_type, payload)
-        return claimed, outbound, reply.channel
+        outbound = self.outbox.outbound_for(cast(Message, reply), cast(Conversation, conversation))
+        return jobs.ClaimedJob(send_job_id, "send", reply.id, conversation.id, 1), outbound, reply.channel
 
 
 def _load_rows(session: Session, message_id: int) -> tuple[Any, Any, Any]:
@@ -290,16 +288,11 @@ def _load_rows(session: Session, message_id: int) -> tuple[Any, Any, Any]:
     Core rather than ORM entities: nothing here is changed, so identity map and change
     tracking would be pure cost on every reply.
     """
-    tables = (Message.__table__, Conversation.__table__, Guest.__table__)
-    row = session.connection().execute(
-        select(*tables)
-        .select_from(tables[0].join(tables[1], tables[1].c.id == tables[0].c.conversation_id).join(tables[2], tables[2].c.id == tables[1].c.guest_id))
-        .where(tables[0].c.id == message_id)
-    ).first()
+    row = session.connection().execute(sql.MESSAGE_IN_CONTEXT, {"mid": message_id}).first()
     if row is None:
         return None, None, None
     values, result, start = tuple(row), [], 0
-    for table in tables:
+    for table in (sql.messages, sql.conversations, sql.guests):
         names = [column.name for column in table.c]
         result.append(SimpleNamespace(**dict(zip(names, values[start : start + len(names)], strict=True))))
         start += len(names)
