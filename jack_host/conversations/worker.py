@@ -52,6 +52,8 @@ class Worker:
         self.outbox = Outbox(app, self.id)
         self._tasks: list[asyncio.Task[None]] = []
         self._running: set[asyncio.Task[None]] = set()
+        #: Per job kind: the last look found a due job it could not claim (its conversation was busy).
+        self._blocked: dict[str, bool] = {}
         self.stopping = False
 
     @property
@@ -84,21 +86,26 @@ class Worker:
             jobs.release(self.app.engine, self.id)
 
     async def _dispatch(self, kind: str, wake: asyncio.Event, handler: Any, slots: int) -> None:
-        """Claim jobs while a slot is free; one claimer per kind, so an idle wake-up costs one query."""
+        """Claim jobs while a slot is free; one claimer per kind.
+
+        Claiming comes first (woken for new work, that is one statement); only when
+        nothing is claimable does it ask when something will be, to sleep until then.
+        """
         free = asyncio.Semaphore(slots)
         while not self.stopping:
             await free.acquire()
             wake.clear()  # before looking: work added after the look sets it again
             job, due = None, None
             try:
-                due = jobs.next_due_in(self.app.engine, kind)
-                if due is not None and due <= 0:
-                    job = jobs.claim(self.app.engine, kind, self.id, self.lease_seconds)
+                job = jobs.claim(self.app.engine, kind, self.id, self.lease_seconds)
+                if job is None:
+                    due = jobs.next_due_in(self.app.engine, kind)
             except Exception:
                 log.exception("claiming a %s job failed", kind)
             if job is None:
                 free.release()
                 # Due but not claimable: it waits behind its conversation's running job, whose end wakes us.
+                self._blocked[kind] = due is not None and due <= 0
                 timeout = IDLE_POLL_SECONDS if due is None else (due if due > 0 else BLOCKED_RECHECK_SECONDS)
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(min(max(timeout, 0.01), IDLE_POLL_SECONDS)):  # no extra task, unlike wait_for
@@ -119,9 +126,11 @@ class Worker:
             log.exception("%s job %s failed", kind, job.id)
             with contextlib.suppress(Exception):
                 jobs.retry_later(self.app.engine, job.id, self.id, min(2.0 ** job.attempts, 60.0), f"{type(exc).__name__}: {exc}")
+            wake.set()  # the dispatcher learns the retry's due time
         finally:
             free.release()
-            wake.set()  # a job of the same conversation may have been waiting for this one
+            if self._blocked.get(kind):
+                wake.set()  # a job of the same conversation may have been waiting for this one
 
     async def _renew_loop(self) -> None:
         """Extend the leases of every job this worker holds, in one statement."""
