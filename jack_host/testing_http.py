@@ -45,6 +45,12 @@ class Reply:
         return json.dumps(self.body).encode(), "application/json"
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 drops the SYNs of a burst of new connections (20
+    # concurrent guests), which the client resends only a second later; providers accept them.
+    request_queue_size = 128
+
+
 class LoopbackServer:
     """A threaded HTTP server on ``127.0.0.1`` (port chosen by the system); use as a context manager."""
 
@@ -55,7 +61,7 @@ class LoopbackServer:
         raise NotImplementedError
 
     def _serve(self, handler: type[BaseHTTPRequestHandler], name: str) -> Self:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = _Server(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name=name, daemon=True)
         self._thread.start()

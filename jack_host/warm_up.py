@@ -40,7 +40,10 @@ class WarmUp:
         self._finisher = asyncio.create_task(self._finish(), name="warm-up-finish")
 
     async def _finish(self) -> None:
-        for task in list(self.tasks):
+        waited = 0
+        while waited < len(self.tasks):  # also work handed over while we wait
+            task = self.tasks[waited]
+            waited += 1
             try:
                 await task
             except Exception as exc:  # the work is done again, and reported, where it is needed
