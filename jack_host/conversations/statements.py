@@ -9,7 +9,7 @@ They are Core statements, so they run on PostgreSQL (``DATABASE_URL``) alike.
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 
 from jack_host.conversations.models import Conversation, Guest, Job, Message
 
@@ -62,7 +62,7 @@ AI_ANSWERED = (
 #: ``{"gid", "language", "at"}``: the guest's preferred language, when none is known yet.
 GUEST_LANGUAGE = (
     update(guests)
-    .where(guests.c.id == bindparam("gid"), guests.c.preferred_language.is_(None))
+    .where(guests.c.id == bindparam("gid"), or_(guests.c.preferred_language.is_(None), guests.c.preferred_language == ""))
     .values(preferred_language=bindparam("language"), updated_at=bindparam("at"))
 )
 
