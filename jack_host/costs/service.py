@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -13,6 +12,8 @@ from jack_host.costs.config import BudgetAlert, parse_costs
 from jack_host.costs.ledger import AICall
 from jack_host.costs.models import BudgetThreshold, SMSUsage
 from jack_host.interfaces import Alert
+from jack_host.llm.litellm_client import litellm_loaded
+from jack_host.llm.pricing import needs_cost_map, price_call, unknown_price_warning
 from jack_host.settings import SettingsError
 
 if TYPE_CHECKING:
@@ -61,14 +62,10 @@ class CostService:
         Runs on the event loop: pricing is a dictionary look-up once LiteLLM is imported
         and the ledger write is two statements, cheaper than a hop to a thread.
         """
-        from jack_host.llm.litellm_client import imported as litellm_imported
-        from jack_host.llm.litellm_client import litellm
-        from jack_host.llm.pricing import needs_cost_map, price_call, unknown_price_warning
-
         periods = self.periods()
         prices = self.config.ai.prices
-        if not litellm_imported() and needs_cost_map(call.model, is_local=call.is_local, overrides=prices):
-            await asyncio.to_thread(litellm)  # the one-off import takes seconds of CPU
+        if needs_cost_map(call.model, is_local=call.is_local, overrides=prices):
+            await litellm_loaded()  # the one-off import takes seconds of CPU: not on the loop
         price = price_call(call.model, call.input_tokens, call.output_tokens, is_local=call.is_local, overrides=prices)
         cost = price.cost_usd
         if cost is None and call.outcome != "ok" and not (call.input_tokens or call.output_tokens):

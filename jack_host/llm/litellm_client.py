@@ -7,6 +7,7 @@ map is selected *before* the first import, and the import happens on first use.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 from types import ModuleType
@@ -34,3 +35,11 @@ def litellm() -> ModuleType:
 def imported() -> bool:
     """True once :func:`litellm` has run, so callers can skip a thread hop on every call."""
     return _module is not None
+
+
+async def litellm_loaded() -> ModuleType:
+    """:func:`litellm` from the event loop: the one-off import in a thread, then a plain look-up.
+
+    A thread hop on every call would cost more than the look-up (the loop hands the GIL to it).
+    """
+    return _module if _module is not None else await asyncio.to_thread(litellm)

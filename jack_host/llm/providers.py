@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 
 from jack_host.interfaces import ComponentHealth, LLMProvider, LLMProviderError, LLMRequest, LLMResponse
-from jack_host.llm.litellm_client import imported as litellm_imported
-from jack_host.llm.litellm_client import litellm
+from jack_host.llm.litellm_client import litellm_loaded
 
 #: Which environment variable holds the key for a LiteLLM model prefix.
 KEY_VARIABLES = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}
@@ -95,8 +93,7 @@ class LiteLLMProvider(LLMProvider):
         return ComponentHealth.connected(f"{self._model}" + (f" at {self.api_base}" if self.api_base else ""))
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
-        # A thread only for the one-off import: on every call a hop would cost more than the look-up.
-        module = litellm() if litellm_imported() else await asyncio.to_thread(litellm)
+        module = await litellm_loaded()
         kwargs = {
             "model": self.litellm_model,
             "messages": request.messages,

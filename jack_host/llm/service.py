@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING
 
 from jack_host.costs.ledger import AICall
 from jack_host.interfaces import LLMProvider, LLMProviderError, LLMRequest, LLMResponse, NotConfiguredError
-from jack_host.llm.litellm_client import imported as litellm_imported
-from jack_host.llm.litellm_client import litellm
+from jack_host.llm.litellm_client import litellm_loaded
 from jack_host.llm.providers import classify_error
 
 if TYPE_CHECKING:
@@ -108,8 +107,7 @@ class LLMService:
         timeout = self.timeout_for(request)
         request = dataclasses.replace(request, timeout=timeout)
         # LiteLLM's first import takes seconds of CPU: it must not count against the first provider's timeout.
-        if not litellm_imported():
-            await asyncio.to_thread(litellm)
+        await litellm_loaded()
         errors = []
         for provider in providers:
             fallback = provider is not first
