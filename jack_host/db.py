@@ -61,7 +61,13 @@ def make_engine(settings: Settings) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    try:
+        return create_engine(url, pool_pre_ping=True)
+    except ModuleNotFoundError as exc:
+        raise DatabaseConfigError(
+            f"DATABASE_URL needs the database driver '{exc.name}', which is not installed: "
+            "pip install 'jack-host[postgres]' (PostgreSQL), or unset DATABASE_URL to use SQLite in DATABASE_PATH"
+        ) from None
 
 
 def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:

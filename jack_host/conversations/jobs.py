@@ -181,7 +181,7 @@ def next_due_in(engine: Engine, kind: str) -> float | None:
         row = connection.execute(
             _sql(
                 "SELECT MIN(t) FROM (SELECT MIN(run_after) AS t FROM jobs WHERE kind = :kind AND state = 'pending' "
-                "UNION ALL SELECT MIN(locked_until) FROM jobs WHERE kind = :kind AND state = 'running')"
+                "UNION ALL SELECT MIN(locked_until) FROM jobs WHERE kind = :kind AND state = 'running') AS due"
             ),
             {"kind": kind},
         ).first()
