@@ -48,28 +48,24 @@ def enqueue(session: Session, kind: str, message_id: int, conversation_id: int, 
     return job
 
 
-def enqueue_pending(connection: Connection, kind: str, message_id: int, conversation_id: int) -> int:
-    """:func:`enqueue` of a pending job due now, as one Core INSERT (the per-message path); returns its id."""
+_INSERT = insert(Job.__table__)
+
+
+def enqueue_now(
+    connection: Connection, kind: str, message_id: int, conversation_id: int, *, held_by: str | None = None, lease_seconds: float = 30.0
+) -> int:
+    """:func:`enqueue` of a job due now, as one Core INSERT (the per-message path); returns its id.
+
+    ``held_by``: created already held by that worker, which runs it right after the commit.
+    """
     now = now_utc()
     values = {
         "kind": kind, "message_id": message_id, "conversation_id": conversation_id, "state": "pending", "attempts": 0,
         "run_after": now, "created_at": now, "updated_at": now,
     }
+    if held_by:
+        values.update(state="running", attempts=1, locked_by=held_by, locked_until=now + dt.timedelta(seconds=lease_seconds))
     return int(connection.execute(_INSERT, values).inserted_primary_key[0])
-
-
-def enqueue_held(connection: Connection, kind: str, message_id: int, conversation_id: int, worker: str, lease_seconds: float) -> int:
-    """A job due now and already held by ``worker`` (which runs it right after the commit); returns its id."""
-    now = now_utc()
-    values = {
-        "kind": kind, "message_id": message_id, "conversation_id": conversation_id, "state": "running", "attempts": 1,
-        "locked_by": worker, "locked_until": now + dt.timedelta(seconds=lease_seconds),
-        "run_after": now, "created_at": now, "updated_at": now,
-    }
-    return int(connection.execute(_INSERT, values).inserted_primary_key[0])
-
-
-_INSERT = insert(Job.__table__)
 
 
 # One statement, so two workers can never both claim a job.  ``reply`` jobs of a

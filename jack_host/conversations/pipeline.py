@@ -197,7 +197,7 @@ class Pipeline:
                     "updated_at": now,
                 }
                 message_id = int(connection.execute(sql.INSERT_MESSAGE, columns).inserted_primary_key[0])
-                jobs.enqueue_pending(connection, "reply", message_id, conversation_id)
+                jobs.enqueue_now(connection, "reply", message_id, conversation_id)
                 connection.execute(sql.GUEST_WROTE, {"cid": conversation_id, "at": now, "language": msg.language or None})
                 session.commit()
         except IntegrityError:

@@ -258,7 +258,7 @@ class Worker:
             )
             reply.id = int(connection.execute(sql.INSERT_MESSAGE, vars(reply)).inserted_primary_key[0])
             reply.error = reply.provider_message_id = reply.channel_message_id = None
-            send_job_id = jobs.enqueue_held(connection, "send", reply.id, conversation.id, self.id, self.lease_seconds)
+            send_job_id = jobs.enqueue_now(connection, "send", reply.id, conversation.id, held_by=self.id, lease_seconds=self.lease_seconds)
             conversation.language = conversation.language or plan.language
             conversation.state = "escalated" if plan.escalation else conversation.state
             conversation.last_message_at = conversation.updated_at = now
