@@ -11,8 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from jack_host.costs.ledger import AICall
-from jack_host.llm.litellm_client import litellm
+from jack_host.builtin.costs.ledger import AICall
+from jack_host.kit.litellm import litellm
 from jack_host.testing import make_app
 
 
@@ -25,15 +25,15 @@ async def main(calls: int) -> None:
     litellm()  # the one-off import is not what is measured
     started = time.perf_counter()
     for index in range(calls):
-        await app.costs.record_ai_call(
+        await app.services.costs.record_ai_call(
             AICall(provider="primary", model="anthropic/claude-sonnet-4-5", input_tokens=900, output_tokens=120, latency_ms=800, conversation_id=index % 50, guest_id=index % 40)
         )
     record = (time.perf_counter() - started) / calls * 1000
     started = time.perf_counter()
     for _ in range(100):
-        app.costs.local_only()
+        app.services.costs.local_only()
     check = (time.perf_counter() - started) / 100 * 1000
-    from jack_host.costs.reports import build_report
+    from jack_host.builtin.costs.reports import build_report
 
     started = time.perf_counter()
     build_report(app, 30)

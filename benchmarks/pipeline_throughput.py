@@ -8,7 +8,7 @@ real LiteLLM provider, under a model name LiteLLM's bundled cost map prices
 ``costs.yaml`` (budgets and alerts), so every call is priced, written to the
 cost ledger and checked against the budgets as in a hotel.  For every message we measure:
 
-- total: ``app.pipeline.receive`` called -> the channel's ``send`` called with the reply;
+- total: ``app.services.inbox.receive`` called -> the channel's ``send`` called with the reply;
 - LLM: ``latency_ms`` the LLM service measured around the provider call (LiteLLM + HTTP);
 - host overhead: total - LLM (storage, queue, claim, prompt, knowledge search, commit, outbox),
   including time spent waiting for the CPU while other messages (and LiteLLM) run;
@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 
 from jack_host import hookimpl
-from jack_host.interfaces import (
+from jack_host.contract.interfaces import (
     ComponentHealth,
     InboundMessage,
     LLMProvider,
@@ -49,8 +49,8 @@ from jack_host.interfaces import (
     SendResult,
 )
 from jack_host.testing import make_app
-from jack_host.testing_channel import TestChannel
-from jack_host.testing_llm import FakeOpenAI
+from jack_host.testing.channel import TestChannel
+from jack_host.testing.fake_openai_simple import FakeOpenAI
 
 ARTICLES = [
     ("Breakfast", "Breakfast is served from 7:00 to 10:30 in the Garden Room.", "breakfast,food"),
@@ -138,7 +138,7 @@ async def guest(app, channel: TimedChannel, number: int, messages: int, results:
         future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         if conversation_id is not None:
             channel.waiters[conversation_id] = future
-        received = await app.pipeline.receive(
+        received = await app.services.inbox.receive(
             InboundMessage(channel="test", channel_message_id=f"g{number}-m{index}", body=QUESTIONS[(number + index) % len(QUESTIONS)],
                            sender_phone=f"+3460000{number:04d}")
         )
@@ -151,8 +151,8 @@ async def guest(app, channel: TimedChannel, number: int, messages: int, results:
 
 def instrument() -> dict[int, float]:
     """Time ``receive`` and the reply handler per guest message id (benchmark-only wrappers)."""
-    from jack_host.conversations.pipeline import Pipeline
-    from jack_host.conversations.worker import Worker
+    from jack_host.builtin.conversations.pipeline import Pipeline
+    from jack_host.builtin.conversations.worker import Worker
 
     work: dict[int, float] = {}
     receive, handle_reply = Pipeline.receive, Worker.handle_reply
@@ -184,7 +184,7 @@ class FakeOpenAIProcess:
 
     def __enter__(self) -> FakeOpenAIProcess:
         code = (
-            "import json, sys; from jack_host.testing_llm import FakeOpenAI; "
+            "import json, sys; from jack_host.testing.fake_openai_simple import FakeOpenAI; "
             f"llm = FakeOpenAI(reply=json.loads({json.dumps(json.dumps(ANSWER))}), model={self.model!r}).start(); "
             "print(json.dumps(llm.env()), flush=True); sys.stdin.read()"
         )
@@ -216,7 +216,7 @@ async def run(
             env["AI_PROVIDER_ORDER"] = "direct"
         app = make_app(Path(folder), plugins=[("bench_channel", BenchPlugin(channel))], env=env)
         for title, body, tags in ARTICLES:
-            app.knowledge.create(title, body, "faq", tags)
+            app.services.knowledge.create(title, body, "faq", tags)
         await app.start()
         # A server takes guests for hours: let its start-up imports finish and the heap be frozen.
         await asyncio.wait_for(app.warm_up.done.wait(), 120)
@@ -227,13 +227,13 @@ async def run(
         await asyncio.gather(*(guest(app, channel, n, messages, results, think_ms) for n in range(guests)))
         elapsed = time.perf_counter() - started
         llm_ms = {}
-        for item in (m for cid in range(1, guests + 3) for m in app.pipeline.history(cid, limit=1000)):
+        for item in (m for cid in range(1, guests + 3) for m in app.services.conversations.history(cid, limit=1000)):
             if item["sender"] == "ai" and "latency_ms" in item["meta"]:
                 llm_ms[item["id"]] = item["meta"]["latency_ms"]
         # AI reply ids are not known to the guest; pair them through reply_to_id.
         from sqlmodel import Session, select
 
-        from jack_host.conversations.models import Message
+        from jack_host.builtin.conversations.models import Message
 
         with Session(app.engine) as session:
             reply_of = {m.reply_to_id: m.id for m in session.exec(select(Message).where(Message.sender == "ai")).all()}

@@ -1,5 +1,5 @@
 """For ``uvicorn jack_host.asgi:app``; ``jack serve`` is the usual way to start (it also migrates)."""
 
-from jack_host.app import create_app
+from jack_host.web.app import create_app
 
 app = create_app()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 
-from jack_host.staff import accounts
+from jack_host.builtin.staff import accounts
 
 PASSWORD = "correct horse battery"
 

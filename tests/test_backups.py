@@ -15,9 +15,10 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
-from jack_host.backup_drill import run_drill
-from jack_host.backup_schedule import BackupScheduler, next_run
-from jack_host.backups import (
+from jack_host.builtin.alerts.models import AlertRecord
+from jack_host.builtin.backups.drill import run_drill
+from jack_host.builtin.backups.schedule import BackupScheduler, next_run
+from jack_host.builtin.backups.service import (
     STATE_LAST_SUCCESS,
     ServerLock,
     expired_backups,
@@ -26,8 +27,7 @@ from jack_host.backups import (
     verify_file,
     write_state,
 )
-from jack_host.interfaces import StoredBackup
-from jack_host.models import AlertRecord
+from jack_host.contract.interfaces import StoredBackup
 from jack_host.testing import JackProcess, make_app, run_jack, running_app, wait_until
 
 WRITER = r"""
@@ -134,7 +134,7 @@ def test_backup_while_another_process_writes_is_consistent_and_complete(tmp_path
 def test_snapshot_reports_progress_in_steps(tmp_path, monkeypatch):
     app = make_app(tmp_path)
     add_alert_rows(db_path(tmp_path), 2000, "p")
-    monkeypatch.setattr("jack_host.backups.SNAPSHOT_STEP_PAGES", 8)
+    monkeypatch.setattr("jack_host.builtin.backups.service.SNAPSHOT_STEP_PAGES", 8)
     seen = []
     snapshot_sqlite(db_path(tmp_path), tmp_path / "copy.db", lambda stage, done, total: seen.append((stage, done, total)))
     assert len(seen) > 3
@@ -192,7 +192,11 @@ def test_verify_refuses_a_file_that_is_not_a_jack_database(tmp_path):
     con.execute("CREATE TABLE alembic_version (version_num TEXT)")
     con.execute("INSERT INTO alembic_version VALUES ('9999_from_the_future')")
     con.commit()
-    assert "unknown revision 9999_from_the_future" in verify_file(other).summary()
+    known = make_app(tmp_path / "app").migrations.known_revisions()
+    assert "unknown revision 9999_from_the_future" in verify_file(other, known_revisions=known).summary()
+    con.execute("UPDATE alembic_version SET version_num = '0002_conversations'")  # a backup from Jack 0.1
+    con.commit()
+    assert "unknown revision" not in verify_file(other, known_revisions=known).summary()
 
 
 # --------------------------------------------------------------------------- restore
@@ -287,7 +291,7 @@ def test_retention_never_removes_the_newest_backup():
 def test_retention_at_the_local_folder_deletes_only_expired_files(tmp_path):
     app = make_app(tmp_path, env={"BACKUP_RETENTION_DAYS": "7"})
     for _ in range(3):
-        assert app.backups.create().ok
+        assert app.services.backups.create().ok
     local = app.backup_destinations["local"]
     files = local_backups(tmp_path)
     old = files[0]
@@ -295,7 +299,7 @@ def test_retention_at_the_local_folder_deletes_only_expired_files(tmp_path):
     meta = json.loads(sidecar.read_text())
     meta["created_at"] = "2000-01-01T00:00:00+00:00"
     sidecar.write_text(json.dumps(meta))
-    removed = app.backups.apply_retention_at(local)
+    removed = app.services.backups.apply_retention_at(local)
     assert removed == [old.name]
     assert not old.exists() and not sidecar.exists()
     assert local_backups(tmp_path) == files[1:]
@@ -335,7 +339,7 @@ def test_jack_startup_runs_scheduled_backups_and_health_shows_their_age(tmp_path
 
 async def test_a_backup_older_than_the_rpo_raises_an_alert_once_and_resolves(tmp_path):
     app = make_app(tmp_path, env={"BACKUP_RPO_HOURS": "24"})
-    scheduler = BackupScheduler(app, app.backups)
+    scheduler = BackupScheduler(app, app.services.backups)
     write_state(app.engine, STATE_LAST_SUCCESS, {"at": iso(dt.datetime.now(dt.UTC) - dt.timedelta(hours=30))})
     assert await scheduler.check_rpo()
     assert await scheduler.check_rpo()
@@ -346,8 +350,8 @@ async def test_a_backup_older_than_the_rpo_raises_an_alert_once_and_resolves(tmp
 
     [alert] = stale_alerts()
     assert alert.severity == "critical" and "30.0 hours old" in alert.summary
-    assert app.backups.status()["stale"] is True
-    await asyncio.to_thread(app.backups.create)
+    assert app.services.backups.status()["stale"] is True
+    await asyncio.to_thread(app.services.backups.create)
     assert not await scheduler.check_rpo()
     assert [a.resolved for a in stale_alerts()] == [False, True]
     app.engine.dispose()
@@ -359,13 +363,13 @@ async def test_a_backup_older_than_the_rpo_raises_an_alert_once_and_resolves(tmp
 def test_drill_records_its_result_for_health_and_doctor(tmp_path):
     app = make_app(tmp_path)
     add_alert_rows(db_path(tmp_path), 50, "d")
-    app.backups.create()
-    result = run_drill(app.backups, "local")
+    app.services.backups.create()
+    result = run_drill(app.services.backups, "local")
     assert result.ok, result.problems
     counts = {t.table: (t.backup, t.live) for t in result.tables}
     assert counts["alerts"][0] == 50
     assert result.rto_seconds > 0
-    status = app.backups.status()
+    status = app.services.backups.status()
     assert status["last_drill"]["ok"] is True
     assert status["last_successful_drill_at"]
     checks = {c.name: c for c in app.hooks.doctor_checks(app)}
@@ -392,7 +396,7 @@ def test_jack_doctor_checks_warn_without_backups_or_off_site_copy(tmp_path):
 
 def test_jack_before_migrations_takes_a_backup_of_an_existing_database(tmp_path):
     app = make_app(tmp_path)
-    app.hooks.call("jack_before_migrations", app=app, pending=["0002_next"])
+    app.hooks.before_migrations(app, ["staff_0002_next"])
     [backup] = local_backups(tmp_path)
     assert backup.name.endswith("-pre-migration.db")
     assert verify_file(backup).ok
@@ -402,14 +406,13 @@ def test_jack_before_migrations_takes_a_backup_of_an_existing_database(tmp_path)
 def test_jack_serve_backs_up_an_older_database_before_migrating_it(tmp_path):
     from alembic import command
 
-    from jack_host.migrate import alembic_config
     from jack_host.testing import JackProcess
 
     app = make_app(tmp_path, migrate=False)
-    config = alembic_config()
+    config = app.migrations.config
     with app.engine.begin() as connection:  # a database from an older Jack: only the first revision
         config.attributes["connection"] = connection
-        command.upgrade(config, "0001_host")
+        command.upgrade(config, "host_0001")
     app.engine.dispose()
 
     with JackProcess(tmp_path) as jack:
@@ -417,7 +420,7 @@ def test_jack_serve_backs_up_an_older_database_before_migrating_it(tmp_path):
     [backup] = local_backups(tmp_path)
     assert backup.name.endswith("-pre-migration.db")
     assert verify_file(backup).ok
-    assert "Applied" in jack.output() and "0002_conversations" in jack.output()
+    assert "Applied" in jack.output() and "conversations_0001" in jack.output()
 
 
 def test_jack_before_migrations_skips_a_new_database(tmp_path):
@@ -427,7 +430,7 @@ def test_jack_before_migrations_skips_a_new_database(tmp_path):
     fresh = tmp_path / "fresh"
     fresh.mkdir()
     app = make_app(fresh, migrate=False)
-    app.hooks.call("jack_before_migrations", app=app, pending=["0001_host"])
+    app.hooks.before_migrations(app, ["host_0001"])
     assert local_backups(fresh) == []
     app.engine.dispose()
 
@@ -462,7 +465,7 @@ def test_jack_register_backup_destinations_adds_the_local_folder(tmp_path):
     app = make_app(tmp_path, env={"BACKUP_DIR": str(tmp_path / "elsewhere")})
     local = app.backup_destinations["local"]
     assert asyncio.run(local.health()).state == "connected"
-    run = app.backups.create()
+    run = app.services.backups.create()
     assert run.stored[0].location == str(tmp_path / "elsewhere" / run.key)
     fetched = local.fetch(run.key, tmp_path / "fetched.db")
     assert verify_file(fetched, run.checksum).ok

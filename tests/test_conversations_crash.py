@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from jack_host.testing import JackProcess, wait_until
-from jack_host.testing_llm import FakeOpenAI
+from jack_host.testing.fake_openai_simple import FakeOpenAI
 
 GUESTS = 6
 
@@ -27,7 +27,7 @@ def test_sigkill_during_processing_loses_and_duplicates_nothing(tmp_path):
     with FakeOpenAI(reply=answer, delay=30) as llm:
         env = {
             **llm.env(),
-            "JACK_EXTRA_PLUGINS": "jack_host.testing_channel",
+            "JACK_EXTRA_PLUGINS": "jack_host.testing.channel",
             "PIPELINE_LEASE_SECONDS": "2",
             "PIPELINE_CONCURRENCY": "2",
         }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jack_host.conversations.knowledge import KnowledgeImportError
+from jack_host.builtin.knowledge.knowledge_base import KnowledgeImportError
 from jack_host.testing import make_app, run_jack
 
 
@@ -14,7 +14,7 @@ def app(tmp_path):
 
 
 def test_search_ranks_and_follows_updates_and_deletes(app):
-    kb = app.knowledge
+    kb = app.services.knowledge
     wifi = kb.create("Wi-Fi", "The network is MiramarGuest; the password is on your key card.", "rooms", ["wifi", "internet"])
     kb.create("Pool", "The rooftop pool is open 8:00-20:00. Towels are at the pool bar.", "leisure", "pool,swimming")
     kb.create("Towels", "Extra towels: call housekeeping on 9.", "rooms", "towels")
@@ -30,7 +30,7 @@ def test_search_ranks_and_follows_updates_and_deletes(app):
 
 
 def test_confidence_needs_coverage_and_a_title_or_tag_hit(app):
-    kb = app.knowledge
+    kb = app.services.knowledge
     kb.create("Breakfast", "Breakfast is served 7:00-10:30 in the Garden Room.", "dining", "food")
     kb.create("Spa", "The spa offers massages; book at reception. Guests may have breakfast on the spa terrace.", "leisure", "")
     assert kb.best_confident("What time is breakfast?").article["title"] == "Breakfast"
@@ -41,28 +41,28 @@ def test_confidence_needs_coverage_and_a_title_or_tag_hit(app):
 
 
 def test_guest_text_cannot_inject_fts_syntax(app):
-    app.knowledge.create("Parking", "Garage, 15 EUR per night.", "", "")
+    app.services.knowledge.create("Parking", "Garage, 15 EUR per night.", "", "")
     for query in ['park" OR "x', "NEAR(a b)", "*", "title:parking", "'); DROP TABLE knowledge_articles; --"]:
-        app.knowledge.search(query)  # must not raise
-    assert app.knowledge.search("parking")[0].article["title"] == "Parking"
+        app.services.knowledge.search(query)  # must not raise
+    assert app.services.knowledge.search("parking")[0].article["title"] == "Parking"
 
 
 def test_import_yaml_markdown_csv_counts_added_updated_unchanged(app, tmp_path):
     yaml_file = tmp_path / "kb.yaml"
     yaml_file.write_text("- {title: Parking, body: Garage 15 EUR, category: arrival, tags: [car, parking]}\n- {title: Pets, body: Dogs welcome}\n")
-    assert app.knowledge.import_file(yaml_file).summary() == "2 added, 0 updated, 0 unchanged"
+    assert app.services.knowledge.import_file(yaml_file).summary() == "2 added, 0 updated, 0 unchanged"
 
     md_file = tmp_path / "kb.md"
     md_file.write_text("# Dining\n\n## Breakfast\ntags: food, morning\nServed 7-10:30.\n\n## Pets\nDogs and cats welcome.\n")
-    report = app.knowledge.import_file(md_file)
+    report = app.services.knowledge.import_file(md_file)
     assert (report.added, report.updated, report.unchanged) == (1, 1, 0)
-    breakfast = next(a for a in app.knowledge.list() if a["title"] == "Breakfast")
+    breakfast = next(a for a in app.services.knowledge.list() if a["title"] == "Breakfast")
     assert breakfast["category"] == "Dining" and breakfast["tags"] == ["food", "morning"] and breakfast["body"] == "Served 7-10:30."
 
     csv_file = tmp_path / "kb.csv"
     csv_file.write_text('title,body,category,tags\nParking,Garage 15 EUR,arrival,"car,parking"\nGym,Open 24h,leisure,fitness\n')
-    assert app.knowledge.import_file(csv_file).summary() == "1 added, 0 updated, 1 unchanged"
-    assert app.knowledge.search("gym")[0].article["title"] == "Gym"
+    assert app.services.knowledge.import_file(csv_file).summary() == "1 added, 0 updated, 1 unchanged"
+    assert app.services.knowledge.search("gym")[0].article["title"] == "Gym"
 
 
 @pytest.mark.parametrize(
@@ -80,14 +80,14 @@ def test_import_errors_are_precise(app, tmp_path, name, content, message):
     path = tmp_path / name
     path.write_text(content)
     with pytest.raises(KnowledgeImportError, match=message):
-        app.knowledge.import_file(path)
-    assert app.knowledge.list() == []
+        app.services.knowledge.import_file(path)
+    assert app.services.knowledge.list() == []
 
 
 def test_duplicate_title_is_refused(app):
-    app.knowledge.create("Pool", "Open 8-20")
+    app.services.knowledge.create("Pool", "Open 8-20")
     with pytest.raises(ValueError, match="already exists"):
-        app.knowledge.create("Pool", "Other")
+        app.services.knowledge.create("Pool", "Other")
 
 
 def test_jack_kb_import_and_search_commands(tmp_path):

@@ -11,11 +11,12 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
-from jack_host import hookimpl, testing_channel
-from jack_host.conversations.models import Job
-from jack_host.interfaces import InboundMessage
+from jack_host import hookimpl
+from jack_host.builtin.conversations.models import Job
+from jack_host.contract.interfaces import InboundMessage
 from jack_host.testing import async_wait_until, make_app, running_app, wait_until
-from jack_host.testing_llm import FakeOpenAI
+from jack_host.testing import channel as testing_channel
+from jack_host.testing.fake_openai_simple import FakeOpenAI
 
 BREAKFAST = "Breakfast is served from 7:00 to 10:30 in the Garden Room on the ground floor."
 
@@ -27,8 +28,8 @@ async def started_app(tmp_path, env: dict[str, str] | None = None, plugins=()) -
         plugins=[("test_channel", testing_channel), *plugins],
         env={"OUTBOX_BACKOFF_SECONDS": "0.05", "HOTEL_NAME": "Hotel Miramar", **(env or {})},
     )
-    app.knowledge.create("Breakfast", BREAKFAST, "dining", ["breakfast", "food"])
-    app.knowledge.create("Parking", "Guests park in the underground garage for 15 EUR per night.", "arrival", ["parking", "car"])
+    app.services.knowledge.create("Breakfast", BREAKFAST, "dining", ["breakfast", "food"])
+    app.services.knowledge.create("Parking", "Guests park in the underground garage for 15 EUR per night.", "arrival", ["parking", "car"])
     await app.start()
     try:
         yield app
@@ -41,7 +42,7 @@ def guest_message(body: str, mid: str, phone: str = "+34600111222", **extra: Any
 
 
 def messages(app, conversation_id: int, sender: str | None = None) -> list[dict]:
-    return [m for m in app.pipeline.history(conversation_id) if sender is None or m["sender"] == sender]
+    return [m for m in app.services.conversations.history(conversation_id) if sender is None or m["sender"] == sender]
 
 
 async def sent_count(app, n: int) -> None:
@@ -65,8 +66,8 @@ async def collect(queue: asyncio.Queue, until: str, timeout: float = 30) -> list
 async def test_question_answered_by_model_with_knowledge_in_prompt(tmp_path):
     answer = {"reply": "Breakfast is from 7:00 to 10:30 in the Garden Room.", "language": "en", "confident": True, "needs_human": False}
     with FakeOpenAI(reply=answer) as llm:
-        async with started_app(tmp_path, llm.env()) as app, app.events.subscribe() as queue:
-            received = await app.pipeline.receive(guest_message("What time is breakfast?", "wa-1"))
+        async with started_app(tmp_path, llm.env()) as app, app.services.events.subscribe() as queue:
+            received = await app.services.inbox.receive(guest_message("What time is breakfast?", "wa-1"))
             await sent_count(app, 1)
             events = await collect(queue, "message.status")
 
@@ -83,31 +84,31 @@ async def test_question_answered_by_model_with_knowledge_in_prompt(tmp_path):
             assert reply["meta"]["path"] == "llm"
             assert reply["meta"]["provider"] == "primary" and reply["meta"]["fallback"] is False
             assert app.channels["test"].sent[0].metadata["guest_id"] == received.guest_id
-            assert app.pipeline.get_conversation(received.conversation_id)["state"] == "ai"
-            assert app.tasks.list() == []
+            assert app.services.conversations.get_conversation(received.conversation_id)["state"] == "ai"
+            assert app.services.tasks.list() == []
             typing = [e["payload"]["active"] for e in events if e["type"] == "typing"]
             assert typing == [True, False]
 
 
 async def test_question_answered_from_knowledge_without_model(tmp_path):
     async with started_app(tmp_path) as app:
-        received = await app.pipeline.receive(guest_message("What time is breakfast served?", "wa-1"))
+        received = await app.services.inbox.receive(guest_message("What time is breakfast served?", "wa-1"))
         await sent_count(app, 1)
         reply = messages(app, received.conversation_id, "ai")[0]
         assert reply["body"] == BREAKFAST
         assert reply["meta"]["path"] == "knowledge" and reply["meta"]["knowledge_title"] == "Breakfast"
-        assert app.pipeline.get_conversation(received.conversation_id)["state"] == "ai"
+        assert app.services.conversations.get_conversation(received.conversation_id)["state"] == "ai"
 
 
 async def test_without_model_and_without_match_guest_is_told_and_staff_get_a_task(tmp_path):
     async with started_app(tmp_path) as app:
-        received = await app.pipeline.receive(guest_message("Can I bring my horse?", "wa-1"))
+        received = await app.services.inbox.receive(guest_message("Can I bring my horse?", "wa-1"))
         await sent_count(app, 1)
         reply = messages(app, received.conversation_id, "ai")[0]
         assert reply["meta"]["path"] == "holding" and reply["meta"]["escalation_reason"] == "no_confident_answer"
         assert "follow up" in reply["body"]
-        assert app.pipeline.get_conversation(received.conversation_id)["state"] == "escalated"
-        assert [t["reason"] for t in app.tasks.list()] == ["no_confident_answer"]
+        assert app.services.conversations.get_conversation(received.conversation_id)["state"] == "escalated"
+        assert [t["reason"] for t in app.services.tasks.list()] == ["no_confident_answer"]
 
 
 # ---------------------------------------------------------------- escalation
@@ -115,8 +116,8 @@ async def test_without_model_and_without_match_guest_is_told_and_staff_get_a_tas
 
 async def test_manager_request_escalates_and_ai_stays_silent_until_handed_back(tmp_path):
     with FakeOpenAI(reply={"reply": "Parking is 15 EUR per night.", "confident": True, "needs_human": False}) as llm:
-        async with started_app(tmp_path, llm.env()) as app, app.events.subscribe() as queue:
-            received = await app.pipeline.receive(guest_message("I want to speak to a manager", "wa-1"))
+        async with started_app(tmp_path, llm.env()) as app, app.services.events.subscribe() as queue:
+            received = await app.services.inbox.receive(guest_message("I want to speak to a manager", "wa-1"))
             events = await collect(queue, "task.created")
             types = [e["type"] for e in events]
             assert "conversation.escalated" in types
@@ -129,18 +130,18 @@ async def test_manager_request_escalates_and_ai_stays_silent_until_handed_back(t
             assert llm.requests == []  # keywords decide without the model
 
             # Escalated: the next guest message gets no AI reply.
-            second = await app.pipeline.receive(guest_message("Hello? Anyone?", "wa-2"))
+            second = await app.services.inbox.receive(guest_message("Hello? Anyone?", "wa-2"))
             await async_wait_until(lambda: _job_state(app, second.message_id) == "done", what="silent job done")
             assert len(messages(app, received.conversation_id, "ai")) == 1
 
             # ... but an emergency still reaches staff as an urgent task.
-            await app.pipeline.receive(guest_message("There is smoke in the corridor!", "wa-2b"))
-            await async_wait_until(lambda: len(app.tasks.list()) == 2, what="the emergency task")
-            assert app.tasks.list()[0]["priority"] == "urgent"
+            await app.services.inbox.receive(guest_message("There is smoke in the corridor!", "wa-2b"))
+            await async_wait_until(lambda: len(app.services.tasks.list()) == 2, what="the emergency task")
+            assert app.services.tasks.list()[0]["priority"] == "urgent"
             assert len(messages(app, received.conversation_id, "ai")) == 1
 
-            app.pipeline.hand_back(received.conversation_id)
-            await app.pipeline.receive(guest_message("Where can I park?", "wa-3"))
+            app.services.conversations.hand_back(received.conversation_id)
+            await app.services.inbox.receive(guest_message("Where can I park?", "wa-3"))
             await sent_count(app, 2)
             assert app.channels["test"].sent[1].body == "Parking is 15 EUR per night."
             assert len(llm.requests) == 1
@@ -156,19 +157,19 @@ async def test_manager_request_escalates_and_ai_stays_silent_until_handed_back(t
 )
 async def test_escalation_reply_in_the_guests_language(tmp_path, text, language, expected):
     async with started_app(tmp_path) as app:
-        received = await app.pipeline.receive(guest_message(text, "m-1"))
+        received = await app.services.inbox.receive(guest_message(text, "m-1"))
         await sent_count(app, 1)
         reply = messages(app, received.conversation_id, "ai")[0]
         assert reply["body"].startswith(expected)
         assert reply["meta"]["language"] == language
-        assert app.pipeline.get_guest(received.guest_id)["preferred_language"] == language
+        assert app.services.conversations.get_guest(received.guest_id)["preferred_language"] == language
 
 
 async def test_emergency_keyword_is_urgent_for_security(tmp_path):
     async with started_app(tmp_path) as app:
-        await app.pipeline.receive(guest_message("Es gibt Rauch im Flur, Notfall!", "m-1"))
+        await app.services.inbox.receive(guest_message("Es gibt Rauch im Flur, Notfall!", "m-1"))
         await sent_count(app, 1)
-        [task] = app.tasks.list()
+        [task] = app.services.tasks.list()
         assert (task["department"], task["priority"], task["reason"]) == ("security", "urgent", "emergency")
         assert "112" in app.channels["test"].sent[0].body
 
@@ -178,29 +179,29 @@ async def test_model_flag_escalates_with_its_department_and_urgency(tmp_path):
               "needs_human": True, "department": "housekeeping", "urgency": "high", "reason": "towels to room 12"}
     with FakeOpenAI(reply=answer) as llm:
         async with started_app(tmp_path, llm.env()) as app:
-            received = await app.pipeline.receive(guest_message("Could you bring two towels to room 12?", "m-1"))
+            received = await app.services.inbox.receive(guest_message("Could you bring two towels to room 12?", "m-1"))
             await sent_count(app, 1)
             assert app.channels["test"].sent[0].body == answer["reply"]
-            [task] = app.tasks.list()
+            [task] = app.services.tasks.list()
             assert (task["department"], task["priority"], task["reason"]) == ("housekeeping", "high", "model_needs_human")
-            assert app.pipeline.get_conversation(received.conversation_id)["state"] == "escalated"
+            assert app.services.conversations.get_conversation(received.conversation_id)["state"] == "escalated"
 
 
 @pytest.mark.parametrize("reply", ["Sure! Breakfast is at 7.", '{"reply": ', ""])
 async def test_unusable_model_reply_escalates(tmp_path, reply):
     with FakeOpenAI(reply=reply) as llm:
         async with started_app(tmp_path, llm.env()) as app:
-            received = await app.pipeline.receive(guest_message("What time is breakfast?", "m-1"))
+            received = await app.services.inbox.receive(guest_message("What time is breakfast?", "m-1"))
             await sent_count(app, 1)
             ai = messages(app, received.conversation_id, "ai")[0]
             assert ai["meta"]["path"] == "holding" and ai["meta"]["escalation_reason"] == "unusable_model_reply"
-            assert app.pipeline.get_conversation(received.conversation_id)["state"] == "escalated"
+            assert app.services.conversations.get_conversation(received.conversation_id)["state"] == "escalated"
 
 
 async def test_model_wrapped_in_code_fence_is_understood(tmp_path):
     with FakeOpenAI(reply='Here you go:\n```json\n{"reply": "Seven to half past ten.", "confident": "true"}\n```') as llm:
         async with started_app(tmp_path, llm.env()) as app:
-            await app.pipeline.receive(guest_message("What time is breakfast?", "m-1"))
+            await app.services.inbox.receive(guest_message("What time is breakfast?", "m-1"))
             await sent_count(app, 1)
             assert app.channels["test"].sent[0].body == "Seven to half past ten."
 
@@ -208,27 +209,27 @@ async def test_model_wrapped_in_code_fence_is_understood(tmp_path):
 async def test_failing_provider_escalates_and_guest_never_sees_an_error(tmp_path):
     with FakeOpenAI(reply="{}", status=400) as llm:
         async with started_app(tmp_path, llm.env()) as app:
-            received = await app.pipeline.receive(guest_message("What time is breakfast?", "m-1"))
+            received = await app.services.inbox.receive(guest_message("What time is breakfast?", "m-1"))
             await sent_count(app, 1)
             ai = messages(app, received.conversation_id, "ai")[0]
             assert ai["meta"]["escalation_reason"] == "ai_failed"
             assert "400" not in ai["body"] and "follow up" in ai["body"]
-            assert [t["reason"] for t in app.tasks.list()] == ["ai_failed"]
+            assert [t["reason"] for t in app.services.tasks.list()] == ["ai_failed"]
 
 
 # ---------------------------------------------------------------- staff and outbox
 
 
 async def test_staff_reply_goes_out_and_takes_over(tmp_path):
-    async with started_app(tmp_path) as app, app.events.subscribe() as queue:
-        received = await app.pipeline.receive(guest_message("I want to speak to a manager", "m-1"))
+    async with started_app(tmp_path) as app, app.services.events.subscribe() as queue:
+        received = await app.services.inbox.receive(guest_message("I want to speak to a manager", "m-1"))
         await sent_count(app, 1)
-        message_id = await app.pipeline.send_staff_reply(received.conversation_id, "Hi, this is Ana, the duty manager.", 7)
+        message_id = await app.services.conversations.send_staff_reply(received.conversation_id, "Hi, this is Ana, the duty manager.", 7)
         await sent_count(app, 2)
         sent = app.channels["test"].sent[1]
         assert (sent.message_id, sent.sender, sent.body) == (message_id, "staff", "Hi, this is Ana, the duty manager.")
         assert sent.guest_address == "+34600111222" and sent.metadata["last_guest_message_at"]
-        conversation = app.pipeline.get_conversation(received.conversation_id)
+        conversation = app.services.conversations.get_conversation(received.conversation_id)
         assert (conversation["state"], conversation["assignee_id"]) == ("staff", 7)
         statuses = [e for e in await collect(queue, "message.status") if e["type"] == "message.status"]
         assert statuses  # staff see delivery progress
@@ -240,7 +241,7 @@ async def test_transient_send_errors_are_retried_with_backoff(tmp_path):
     async with started_app(tmp_path) as app:
         channel = app.channels["test"]
         channel.fail_next(2, retry_after=0.2)
-        received = await app.pipeline.receive(guest_message("What time is breakfast?", "m-1"))
+        received = await app.services.inbox.receive(guest_message("What time is breakfast?", "m-1"))
         await sent_count(app, 1)
         ai = messages(app, received.conversation_id, "ai")[0]
         assert channel.attempts == 3
@@ -248,20 +249,20 @@ async def test_transient_send_errors_are_retried_with_backoff(tmp_path):
 
 
 async def test_permanent_failure_is_marked_failed_and_visible(tmp_path):
-    async with started_app(tmp_path) as app, app.events.subscribe() as queue:
+    async with started_app(tmp_path) as app, app.services.events.subscribe() as queue:
         app.channels["test"].fail_next(1, permanent=True)
-        received = await app.pipeline.receive(guest_message("What time is breakfast?", "m-1"))
+        received = await app.services.inbox.receive(guest_message("What time is breakfast?", "m-1"))
         events = await collect(queue, "message.status")
         failed = events[-1]["payload"]
         assert failed["status"] == "failed" and "recipient refused" in failed["error"]
         assert messages(app, received.conversation_id, "ai")[0]["status"] == "failed"
-        assert app.pipeline.health_summary()["queue"]["failed"] == 1
+        assert app.services.conversations.health_summary()["queue"]["failed"] == 1
 
 
 async def test_transient_errors_give_up_after_max_attempts(tmp_path):
     async with started_app(tmp_path, {"OUTBOX_MAX_ATTEMPTS": "3", "OUTBOX_BACKOFF_SECONDS": "0.01"}) as app:
         app.channels["test"].fail_next(5)
-        received = await app.pipeline.receive(guest_message("What time is breakfast?", "m-1"))
+        received = await app.services.inbox.receive(guest_message("What time is breakfast?", "m-1"))
         await async_wait_until(
             lambda: [m["status"] for m in messages(app, received.conversation_id, "ai")] == ["failed"], what="failed"
         )
@@ -271,15 +272,15 @@ async def test_transient_errors_give_up_after_max_attempts(tmp_path):
 
 async def test_delivery_status_moves_forward_only(tmp_path):
     async with started_app(tmp_path) as app:
-        received = await app.pipeline.receive(guest_message("What time is breakfast?", "m-1"))
+        received = await app.services.inbox.receive(guest_message("What time is breakfast?", "m-1"))
         await sent_count(app, 1)
-        assert await app.pipeline.update_delivery_status("test", "test-1", "read") is True
-        assert await app.pipeline.update_delivery_status("test", "test-1", "delivered") is True
-        assert await app.pipeline.update_delivery_status("test", "test-1", "failed", "late failure") is True
+        assert await app.services.inbox.update_delivery_status("test", "test-1", "read") is True
+        assert await app.services.inbox.update_delivery_status("test", "test-1", "delivered") is True
+        assert await app.services.inbox.update_delivery_status("test", "test-1", "failed", "late failure") is True
         assert messages(app, received.conversation_id, "ai")[0]["status"] == "read"
-        assert await app.pipeline.update_delivery_status("test", "nope", "read") is False
+        assert await app.services.inbox.update_delivery_status("test", "nope", "read") is False
         with pytest.raises(ValueError, match="unknown delivery status"):
-            await app.pipeline.update_delivery_status("test", "test-1", "seen")
+            await app.services.inbox.update_delivery_status("test", "test-1", "seen")
 
 
 async def test_delivery_report_that_beats_the_outbox_is_applied_not_lost(tmp_path):
@@ -290,11 +291,11 @@ async def test_delivery_report_that_beats_the_outbox_is_applied_not_lost(tmp_pat
         async def send_then_provider_reports_at_once(message):
             result = await original(message)
             # The provider's webhook arrives before the outbox has stored the id.
-            assert await app.pipeline.update_delivery_status("test", result.provider_message_id, "delivered") is False
+            assert await app.services.inbox.update_delivery_status("test", result.provider_message_id, "delivered") is False
             return result
 
         channel.send = send_then_provider_reports_at_once
-        received = await app.pipeline.receive(guest_message("What time is breakfast?", "m-early"))
+        received = await app.services.inbox.receive(guest_message("What time is breakfast?", "m-early"))
         await async_wait_until(
             lambda: [m["status"] for m in messages(app, received.conversation_id, "ai")] == ["delivered"],
             what="the early delivery report to be applied",
@@ -302,7 +303,7 @@ async def test_delivery_report_that_beats_the_outbox_is_applied_not_lost(tmp_pat
 
 
 async def test_sms_segments_and_cost_from_a_channel_reach_the_sms_ledger(tmp_path):
-    from jack_host.costs.models import SMSUsage
+    from jack_host.builtin.costs.models import SMSUsage
 
     async with started_app(tmp_path) as app:
         channel = app.channels["test"]
@@ -314,7 +315,7 @@ async def test_sms_segments_and_cost_from_a_channel_reach_the_sms_ledger(tmp_pat
             return result
 
         channel.send = send_as_sms
-        received = await app.pipeline.receive(guest_message("What time is breakfast?", "m-sms"))
+        received = await app.services.inbox.receive(guest_message("What time is breakfast?", "m-sms"))
 
         def ledger_rows():
             with Session(app.engine) as session:
@@ -330,7 +331,7 @@ async def test_sms_segments_and_cost_from_a_channel_reach_the_sms_ledger(tmp_pat
 
 def test_duplicate_inbound_over_http_creates_one_message_and_one_reply(tmp_path):
     app = make_app(tmp_path, plugins=[("test_channel", testing_channel)])
-    app.knowledge.create("Breakfast", BREAKFAST, "dining", "breakfast")
+    app.services.knowledge.create("Breakfast", BREAKFAST, "dining", "breakfast")
     with running_app(app) as url:
         payload = {"channel_message_id": "wamid.1", "body": "What time is breakfast?", "sender_phone": "+34600111222"}
         first = httpx.post(url + "/test-channel/inbound", json=payload).json()
@@ -339,9 +340,9 @@ def test_duplicate_inbound_over_http_creates_one_message_and_one_reply(tmp_path)
         assert first["duplicate"] is False and second == {**first, "duplicate": True}
         bad = httpx.post(url + "/test-channel/inbound", json={"channel_message_id": "x", "body": "hi"})
         assert bad.status_code == 400 and "no sender address" in bad.json()["detail"]
-        wait_until(lambda: app.pipeline.health_summary()["queue"]["pending"] == 0, what="queue drained")
+        wait_until(lambda: app.services.conversations.health_summary()["queue"]["pending"] == 0, what="queue drained")
     assert len(app.channels["test"].sent) == 1
-    assert len(app.pipeline.history(first["conversation_id"])) == 2
+    assert len(app.services.conversations.history(first["conversation_id"])) == 2
 
 
 class SecondChannel:
@@ -356,28 +357,28 @@ class SecondChannel:
 
 async def test_guest_recognised_across_channels_by_phone_or_email(tmp_path):
     async with started_app(tmp_path, plugins=[("second", SecondChannel())]) as app:
-        a = await app.pipeline.receive(guest_message("hi", "1", phone="+34 600 111 222", sender_email="ana@example.com"))
-        b = await app.pipeline.receive(InboundMessage(channel="test2", channel_message_id="1", body="hi", sender_phone="+34600111222"))
-        c = await app.pipeline.receive(InboundMessage(channel="test2", channel_message_id="2", body="hi", sender_email="Ana@Example.com", sender_address="chat-9"))
+        a = await app.services.inbox.receive(guest_message("hi", "1", phone="+34 600 111 222", sender_email="ana@example.com"))
+        b = await app.services.inbox.receive(InboundMessage(channel="test2", channel_message_id="1", body="hi", sender_phone="+34600111222"))
+        c = await app.services.inbox.receive(InboundMessage(channel="test2", channel_message_id="2", body="hi", sender_email="Ana@Example.com", sender_address="chat-9"))
         assert a.guest_id == b.guest_id == c.guest_id
         assert len({a.conversation_id, b.conversation_id, c.conversation_id}) == 3
-        assert app.pipeline.find_conversation_id("test2", "chat-9") == c.conversation_id
-        assert app.pipeline.find_conversation_id("test", "+34600111222") == a.conversation_id
+        assert app.services.conversations.find_conversation_id("test2", "chat-9") == c.conversation_id
+        assert app.services.conversations.find_conversation_id("test", "+34600111222") == a.conversation_id
 
 
 async def test_unknown_channel_and_missing_id_are_rejected(tmp_path):
     async with started_app(tmp_path) as app:
         with pytest.raises(ValueError, match="unknown channel 'fax'"):
-            await app.pipeline.receive(InboundMessage(channel="fax", channel_message_id="1", body="hi", sender_phone="+1"))
+            await app.services.inbox.receive(InboundMessage(channel="fax", channel_message_id="1", body="hi", sender_phone="+1"))
         with pytest.raises(ValueError, match="without channel_message_id"):
-            await app.pipeline.receive(InboundMessage(channel="test", channel_message_id="", body="hi", sender_phone="+1"))
+            await app.services.inbox.receive(InboundMessage(channel="test", channel_message_id="", body="hi", sender_phone="+1"))
 
 
 async def test_closed_conversation_reopens_as_a_new_one(tmp_path):
     async with started_app(tmp_path) as app:
-        first = await app.pipeline.receive(guest_message("hi", "1"))
-        app.pipeline.close(first.conversation_id)
-        second = await app.pipeline.receive(guest_message("hello again", "2"))
+        first = await app.services.inbox.receive(guest_message("hi", "1"))
+        app.services.conversations.close(first.conversation_id)
+        second = await app.services.inbox.receive(guest_message("hello again", "2"))
         assert second.conversation_id != first.conversation_id and second.guest_id == first.guest_id
 
 
@@ -391,9 +392,9 @@ async def test_model_sees_the_earlier_conversation(tmp_path):
     replies = iter(["Breakfast is at 7.", "Yes, it is included in your rate."])
     with FakeOpenAI(reply=lambda body: {"reply": next(replies), "confident": True}) as llm:
         async with started_app(tmp_path, llm.env()) as app:
-            await app.pipeline.receive(guest_message("What time is breakfast?", "m-1"))
+            await app.services.inbox.receive(guest_message("What time is breakfast?", "m-1"))
             await sent_count(app, 1)
-            await app.pipeline.receive(guest_message("Is it included?", "m-2"))
+            await app.services.inbox.receive(guest_message("Is it included?", "m-2"))
             await sent_count(app, 2)
             second = [(m["role"], m["content"]) for m in llm.requests[1]["messages"][1:]]
             assert second == [("user", "What time is breakfast?"), ("assistant", "Breakfast is at 7."), ("user", "Is it included?")]
@@ -402,7 +403,7 @@ async def test_model_sees_the_earlier_conversation(tmp_path):
 async def test_graceful_stop_hands_jobs_in_flight_back(tmp_path):
     with FakeOpenAI(reply={"reply": "x", "confident": True}, delay=30) as llm:
         async with started_app(tmp_path, llm.env()) as app:
-            received = await app.pipeline.receive(guest_message("What time is breakfast?", "m-1"))
+            received = await app.services.inbox.receive(guest_message("What time is breakfast?", "m-1"))
             await async_wait_until(lambda: len(llm.requests) == 1, timeout=30, what="the model call")
         # started_app stopped the app while the model was still thinking.
         assert _job_state(app, received.message_id) == "pending"
@@ -411,9 +412,9 @@ async def test_graceful_stop_hands_jobs_in_flight_back(tmp_path):
 
 async def test_hand_over_text_follows_the_language_of_the_message_not_the_past(tmp_path):
     async with started_app(tmp_path) as app:
-        first = await app.pipeline.receive(guest_message("What time is breakfast?", "m-1"))
+        first = await app.services.inbox.receive(guest_message("What time is breakfast?", "m-1"))
         await sent_count(app, 1)
-        assert app.pipeline.get_conversation(first.conversation_id)["language"] == "en"
-        await app.pipeline.receive(guest_message("Quiero hablar con el gerente", "m-2"))
+        assert app.services.conversations.get_conversation(first.conversation_id)["language"] == "en"
+        await app.services.inbox.receive(guest_message("Quiero hablar con el gerente", "m-2"))
         await sent_count(app, 2)
         assert app.channels["test"].sent[1].body.startswith("Gracias por su mensaje")

@@ -8,11 +8,11 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
-from jack_host import testing_channel
-from jack_host.conversations import jobs
-from jack_host.conversations.models import Task
-from jack_host.interfaces import InboundMessage
-from jack_host.plugins import PluginLoadError, make_plugin_manager
+from jack_host.builtin.conversations import jobs
+from jack_host.builtin.conversations.models import Task
+from jack_host.contract.interfaces import InboundMessage
+from jack_host.contract.plugins import PluginLoadError, make_plugin_manager
+from jack_host.testing import channel as testing_channel
 from jack_host.testing import make_app, running_app, wait_until
 
 
@@ -22,7 +22,7 @@ def app(tmp_path):
 
 
 async def _receive(app, mid: str, phone: str = "+34600111222"):
-    return await app.pipeline.receive(InboundMessage(channel="test", channel_message_id=mid, body="hi", sender_phone=phone))
+    return await app.services.inbox.receive(InboundMessage(channel="test", channel_message_id=mid, body="hi", sender_phone=phone))
 
 
 async def test_a_job_is_claimed_by_one_worker_and_reclaimed_after_its_lease(app):
@@ -58,53 +58,53 @@ async def test_reply_jobs_of_one_conversation_run_in_order(app):
 
 
 def test_tasks_claim_complete_and_sla(app):
-    data = app.tasks.create(department="housekeeping", priority="urgent", title="Towels to 12")
+    data = app.services.tasks.create(department="housekeeping", priority="urgent", title="Towels to 12")
     due = dt.datetime.fromisoformat(data["sla_due_at"]) - dt.datetime.fromisoformat(data["created_at"])
     assert due == dt.timedelta(minutes=15)
-    assert app.tasks.claim(data["id"], 5)["status"] == "in_progress"
+    assert app.services.tasks.claim(data["id"], 5)["status"] == "in_progress"
     with pytest.raises(ValueError, match="already claimed by user 5"):
-        app.tasks.claim(data["id"], 6)
-    assert app.tasks.complete(data["id"])["status"] == "done"
+        app.services.tasks.claim(data["id"], 6)
+    assert app.services.tasks.complete(data["id"])["status"] == "done"
     with pytest.raises(ValueError, match="already done"):
-        app.tasks.complete(data["id"])
+        app.services.tasks.complete(data["id"])
 
 
 def test_sla_priorities_are_configurable(tmp_path):
     app = make_app(tmp_path, env={"SLA_HIGH_MINUTES": "30"})
-    data = app.tasks.create(priority="high", title="x")
+    data = app.services.tasks.create(priority="high", title="x")
     assert dt.datetime.fromisoformat(data["sla_due_at"]) - dt.datetime.fromisoformat(data["created_at"]) == dt.timedelta(minutes=30)
 
 
 async def test_sla_breach_is_counted_once_and_announced(app):
-    late = app.tasks.create(priority="standard", title="late")
-    app.tasks.create(priority="low", title="on time")
+    late = app.services.tasks.create(priority="standard", title="late")
+    app.services.tasks.create(priority="low", title="on time")
     with Session(app.engine) as session:
         session.get(Task, late["id"]).sla_due_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
         session.commit()
-    async with app.events.subscribe() as queue:
-        assert [t["id"] for t in app.tasks.check_sla()] == [late["id"]]
-        assert app.tasks.check_sla() == []
+    async with app.services.events.subscribe() as queue:
+        assert [t["id"] for t in app.services.tasks.check_sla()] == [late["id"]]
+        assert app.services.tasks.check_sla() == []
         event = queue.get_nowait()
     assert event["type"] == "task.sla_breached" and event["payload"]["sla_breached"] is True
     assert app.metrics.get_sample_value("jack_sla_breaches_total", {"priority": "standard"}) == 1.0
-    assert app.tasks.sla_counts() == {"open": 2, "open_breached": 1, "breached_last_hour": 1}
+    assert app.services.tasks.sla_counts() == {"open": 2, "open_breached": 1, "breached_last_hour": 1}
 
 
 def test_hotel_profile_seeded_from_settings_and_timezone_kept_in_sync(app):
-    profile = app.hotel_profile.get()
+    profile = app.services.hotel_profile.get()
     assert (profile["name"], profile["timezone"], profile["check_in_time"], profile["languages"]) == (
         "Hotel Miramar", "Europe/Madrid", "15:00", ["en"]
     )
-    updated = app.hotel_profile.update(timezone="America/New_York", languages="en, es", check_out_time="12:00")
+    updated = app.services.hotel_profile.update(timezone="America/New_York", languages="en, es", check_out_time="12:00")
     assert updated["languages"] == ["en", "es"] and updated["check_out_time"] == "12:00"
     assert str(app.hotel_timezone()) == "America/New_York"
     with pytest.raises(ValueError, match="not an IANA timezone"):
-        app.hotel_profile.update(timezone="Mars/Olympus")
+        app.services.hotel_profile.update(timezone="Mars/Olympus")
     with pytest.raises(ValueError, match="24-hour time"):
-        app.hotel_profile.update(check_in_time="3pm")
+        app.services.hotel_profile.update(check_in_time="3pm")
     with pytest.raises(ValueError, match="unknown hotel profile field"):
-        app.hotel_profile.update(stars=5)
-    assert app.hotel_profile.get()["timezone"] == "America/New_York"
+        app.services.hotel_profile.update(stars=5)
+    assert app.services.hotel_profile.get()["timezone"] == "America/New_York"
 
 
 async def test_health_reports_queue_depth(app):
@@ -118,7 +118,7 @@ async def test_health_reports_queue_depth(app):
 
 
 def test_jack_extra_plugins_loads_modules_and_reports_bad_ones():
-    pm = make_plugin_manager({"JACK_EXTRA_PLUGINS": "jack_host.testing_channel"}, load_entrypoints=False)
-    assert pm.has_plugin("jack_host.testing_channel")
+    pm = make_plugin_manager({"JACK_EXTRA_PLUGINS": "jack_host.testing.channel"}, load_entrypoints=False)
+    assert pm.has_plugin("jack_host.testing.channel")
     with pytest.raises(PluginLoadError, match="JACK_EXTRA_PLUGINS: module 'no_such_module' failed to load"):
         make_plugin_manager({"JACK_EXTRA_PLUGINS": "no_such_module"}, load_entrypoints=False)

@@ -12,9 +12,11 @@ import click
 import httpx
 from click.testing import CliRunner
 
-from jack_host import hookimpl, hookspecs
-from jack_host.doctor import DoctorCheck, run_doctor
-from jack_host.interfaces import (
+from jack_host import hookimpl
+from jack_host.cli.doctor import DoctorCheck, run_doctor
+from jack_host.config.settings import Setting, SettingsError
+from jack_host.contract import hookspecs
+from jack_host.contract.interfaces import (
     Alert,
     AlertRoute,
     BackupDestination,
@@ -22,7 +24,6 @@ from jack_host.interfaces import (
     LLMProvider,
     LLMResponse,
 )
-from jack_host.settings import Setting, SettingsError
 from jack_host.testing import make_app, run_jack, running_app
 
 HOOKS = [name for name, value in vars(hookspecs).items() if name.startswith("jack_") and callable(value)]
@@ -69,9 +70,9 @@ def test_jack_register_llm_providers(tmp_path):
 
     app = make_app(tmp_path, plugins=[("house", plugin(jack_register_llm_providers=lambda register, app: register(Local())))])
     assert "house-model" in app.llm_providers
-    from jack_host.interfaces import LLMRequest
+    from jack_host.contract.interfaces import LLMRequest
 
-    result = asyncio.run(app.llm.complete(LLMRequest(messages=[{"role": "user", "content": "hi"}])))
+    result = asyncio.run(app.services.llm.complete(LLMRequest(messages=[{"role": "user", "content": "hi"}])))
     assert (result.provider, result.response.text) == ("house-model", "from the house model")
 
 
@@ -121,7 +122,7 @@ def test_jack_register_alert_routes_delivers_and_records_alerts(tmp_path):
         register(Pager())
 
     app = make_app(tmp_path, plugins=[("pager", plugin(jack_register_alert_routes=register_routes))])
-    record = asyncio.run(app.alerts.raise_alert(Alert("disk.usage", "critical", "Disk 91% full")))
+    record = asyncio.run(app.services.alerts.raise_alert(Alert("disk.usage", "critical", "Disk 91% full")))
     assert received == ["Disk 91% full"]
     assert set(record.delivered_to.split(",")) == {"log", "pager"}
     assert "pager service unreachable" in record.delivery_error
@@ -138,9 +139,9 @@ def test_jack_add_routes(tmp_path):
 
 
 def test_jack_register_commands():
-    from jack_host.cli import cli
-    from jack_host.hooks import Hooks
-    from jack_host.plugins import make_plugin_manager
+    from jack_host.cli.main import cli
+    from jack_host.contract.hooks import Hooks
+    from jack_host.contract.plugins import make_plugin_manager
 
     def register_commands(cli):
         @cli.command("wake-up-call")
@@ -225,7 +226,7 @@ def test_jack_before_migrations_and_jack_serve_banner(tmp_path):
     (tmp_path / "src" / "jack_audit-1.0.dist-info" / "entry_points.txt").write_text("[jack]\naudit = jack_audit\n")
     env = {"PYTHONPATH": str(tmp_path / "src"), "JACK_ENABLED_PLUGINS": "audit"}
     migrated = run_jack(tmp_path, "db", "migrate", env=env)
-    assert "about to apply 0001_host" in migrated.stdout
+    assert "about to apply host_0001" in migrated.stdout
     again = run_jack(tmp_path, "db", "migrate", env=env)
     assert "about to apply" not in again.stdout
 

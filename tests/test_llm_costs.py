@@ -1,7 +1,7 @@
 """LLM providers through LiteLLM, provider fallback, the cost ledger, budgets and cost reports.
 
 Every provider here is a loopback fake speaking the real wire format
-(jack_host.llm.fake_servers); the database is a real SQLite file.  LiteLLM's
+(jack_host.testing.fake_llm); the database is a real SQLite file.  LiteLLM's
 first import costs seconds of CPU, so these tests share one process.
 """
 
@@ -16,15 +16,15 @@ import pytest
 from falcon import testing as falcon_testing
 from sqlmodel import Session, select
 
-from jack_host.conversations.models import Conversation, Guest
-from jack_host.costs.models import AIUsage, AIUsageDaily, BudgetThreshold, SMSUsage
-from jack_host.interfaces import LLMRequest
-from jack_host.llm.fake_servers import FakeAnthropic, FakeOllama, FakeOpenAI
-from jack_host.llm.litellm_client import litellm
-from jack_host.llm.service import AllProvidersFailed, BudgetExhausted
-from jack_host.models import AlertRecord
-from jack_host.settings import SettingsError
+from jack_host.builtin.alerts.models import AlertRecord
+from jack_host.builtin.conversations.models import Conversation, Guest
+from jack_host.builtin.costs.models import AIUsage, AIUsageDaily, BudgetThreshold, SMSUsage
+from jack_host.builtin.llm.service import AllProvidersFailed, BudgetExhausted
+from jack_host.config.settings import SettingsError
+from jack_host.contract.interfaces import LLMRequest
+from jack_host.kit.litellm import litellm
 from jack_host.testing import free_port, make_app, run_jack
+from jack_host.testing.fake_llm import FakeAnthropic, FakeOllama, FakeOpenAI
 from tests.staff_helpers import PASSWORD, make_users
 
 OLLAMA = ("llm_ollama", jack_llm_ollama.plugin)
@@ -76,7 +76,7 @@ def write_costs(tmp_path: Path, text: str) -> None:
 
 async def test_anthropic_through_litellm_honours_api_base_and_prices_from_bundled_map(tmp_path, anthropic):
     app = make_app(tmp_path, env={"AI_MODEL": "anthropic/claude-sonnet-4-5", **anthropic_env(anthropic)})
-    result = await app.llm.complete(LLMRequest(messages=MESSAGES), conversation_id=7, guest_id=3)
+    result = await app.services.llm.complete(LLMRequest(messages=MESSAGES), conversation_id=7, guest_id=3)
 
     assert (result.provider, result.fallback) == ("primary", False)
     assert (result.response.input_tokens, result.response.output_tokens) == (200, 50)
@@ -98,7 +98,7 @@ async def test_anthropic_through_litellm_honours_api_base_and_prices_from_bundle
 
 async def test_openai_compatible_base_url_gets_bearer_key_and_json_mode(tmp_path, openai):
     app = make_app(tmp_path, env=openai_env(openai))
-    result = await app.llm.complete(LLMRequest(messages=MESSAGES))
+    result = await app.services.llm.complete(LLMRequest(messages=MESSAGES))
 
     [sent] = openai.completion_requests()
     assert sent.path == "/v1/chat/completions"
@@ -125,7 +125,7 @@ async def test_primary_failure_falls_back_to_secondary_and_both_calls_are_record
         env["OPENAI_API_BASE"] = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
     app = make_app(tmp_path, env=env)
 
-    result = await app.llm.complete(LLMRequest(messages=MESSAGES), conversation_id=1)
+    result = await app.services.llm.complete(LLMRequest(messages=MESSAGES), conversation_id=1)
 
     assert (result.provider, result.fallback) == ("secondary", True)
     expected_outcome = {"500": "server_error", "429": "rate_limited", "timeout": "timeout", "refused": "unreachable"}[failure]
@@ -144,15 +144,15 @@ async def test_every_provider_failing_raises_all_providers_failed_with_each_erro
     ollama.fail_next(500)
     app = make_app(tmp_path, plugins=[OLLAMA], env={**openai_env(openai), "OLLAMA_BASE_URL": ollama.base_url})
     with pytest.raises(AllProvidersFailed) as failed:
-        await app.llm.complete(LLMRequest(messages=MESSAGES))
+        await app.services.llm.complete(LLMRequest(messages=MESSAGES))
     assert len(failed.value.errors) == 2
     assert [(r.provider, r.outcome) for r in usage_rows(app)] == [("primary", "server_error"), ("ollama", "server_error")]
 
 
 async def test_unknown_model_price_is_null_and_warned_never_zero(tmp_path, openai):
     app = make_app(tmp_path, env=openai_env(openai, model="openai/hotel-house-model-1"))
-    await app.llm.complete(LLMRequest(messages=MESSAGES))
-    await app.llm.complete(LLMRequest(messages=MESSAGES))
+    await app.services.llm.complete(LLMRequest(messages=MESSAGES))
+    await app.services.llm.complete(LLMRequest(messages=MESSAGES))
 
     rows = usage_rows(app)
     assert [(r.estimated_cost, r.price_source) for r in rows] == [(None, "unknown"), (None, "unknown")]
@@ -160,7 +160,7 @@ async def test_unknown_model_price_is_null_and_warned_never_zero(tmp_path, opena
     assert len(warned) == 1 and "hotel-house-model-1" in warned[0].summary and "costs.ai.prices" in warned[0].summary
     with Session(app.engine) as session:
         assert session.exec(select(AIUsageDaily)).one().unpriced_requests == 2
-    from jack_host.costs.reports import build_report
+    from jack_host.builtin.costs.reports import build_report
 
     assert build_report(app, 1)["unpriced_models"] == ["openai/hotel-house-model-1"]
 
@@ -168,7 +168,7 @@ async def test_unknown_model_price_is_null_and_warned_never_zero(tmp_path, opena
 async def test_costs_yaml_price_overrides_and_adds_models(tmp_path, openai):
     write_costs(tmp_path, "costs:\n  ai:\n    prices:\n      openai/hotel-house-model-1: {input_per_1k: 0.5, output_per_1k: 2}\n")
     app = make_app(tmp_path, env=openai_env(openai, model="openai/hotel-house-model-1"))
-    await app.llm.complete(LLMRequest(messages=MESSAGES))
+    await app.services.llm.complete(LLMRequest(messages=MESSAGES))
     [row] = usage_rows(app)
     assert row.price_source == "costs.yaml"
     assert row.estimated_cost == pytest.approx(100 / 1000 * 0.5 + 20 / 1000 * 2)
@@ -206,7 +206,7 @@ class Clock:
 def budget_app(tmp_path, openai, ollama, clock, with_ollama=True):
     env = {**openai_env(openai), "HOTEL_TIMEZONE": "America/New_York", "OLLAMA_BASE_URL": ollama.base_url}
     app = make_app(tmp_path, plugins=[OLLAMA] if with_ollama else [], env=env)
-    app.costs.clock = clock
+    app.services.costs.clock = clock
     return app
 
 
@@ -223,7 +223,7 @@ async def test_a_day_of_traffic_crosses_80_100_120_percent_each_action_once_then
     fired_after = {}
     for call in range(1, 16):
         clock.now += dt.timedelta(minutes=4)
-        result = await app.llm.complete(LLMRequest(messages=MESSAGES), conversation_id=call, guest_id=1)
+        result = await app.services.llm.complete(LLMRequest(messages=MESSAGES), conversation_id=call, guest_id=1)
         providers.append(result.provider)
         fired_after[call] = alert_names(app)
 
@@ -244,18 +244,18 @@ async def test_a_day_of_traffic_crosses_80_100_120_percent_each_action_once_then
 
     # A restart: a new app on the same database keeps the spend, the fired thresholds and the local-only mode.
     await_restart = budget_app(tmp_path, openai, ollama, clock)
-    assert await_restart.costs.status()["ai"]["local_only"] is True
-    assert await_restart.costs.status()["ai"]["spend_today_usd"] == pytest.approx(1.2)
-    result = await await_restart.llm.complete(LLMRequest(messages=MESSAGES))
+    assert await_restart.services.costs.status()["ai"]["local_only"] is True
+    assert await_restart.services.costs.status()["ai"]["spend_today_usd"] == pytest.approx(1.2)
+    result = await await_restart.services.llm.complete(LLMRequest(messages=MESSAGES))
     assert result.provider == "ollama"
     assert len(openai.completion_requests()) == 12
     assert alert_names(await_restart) == fired_after[12]
 
     # The next hotel day starts at midnight New York time: paid calls again, budget reset.
     clock.now = dt.datetime(2026, 3, 6, 5, 1, tzinfo=dt.UTC)  # 00:01 on 2026-03-06 in New York
-    result = await await_restart.llm.complete(LLMRequest(messages=MESSAGES))
+    result = await await_restart.services.llm.complete(LLMRequest(messages=MESSAGES))
     assert result.provider == "primary"
-    status = await_restart.costs.status()
+    status = await_restart.services.costs.status()
     assert status["day"] == "2026-03-06" and status["ai"]["local_only"] is False
     assert status["ai"]["spend_today_usd"] == pytest.approx(0.1)
     assert status["ai"]["spend_month_usd"] == pytest.approx(1.3)
@@ -266,12 +266,12 @@ async def test_resume_lifts_fallback_to_local_and_the_threshold_does_not_fire_ag
     clock = Clock(dt.datetime(2026, 3, 5, 15, 0, tzinfo=dt.UTC))
     app = budget_app(tmp_path, openai, ollama, clock)
     for _ in range(12):
-        await app.llm.complete(LLMRequest(messages=MESSAGES))
-    assert (await app.llm.complete(LLMRequest(messages=MESSAGES))).provider == "ollama"
+        await app.services.llm.complete(LLMRequest(messages=MESSAGES))
+    assert (await app.services.llm.complete(LLMRequest(messages=MESSAGES))).provider == "ollama"
 
-    lifted = app.costs.resume("night manager")
+    lifted = app.services.costs.resume("night manager")
     assert [(r.budget, r.action, r.lifted_by) for r in lifted] == [("ai.daily", "fallback_to_local", "night manager")]
-    result = await app.llm.complete(LLMRequest(messages=MESSAGES))
+    result = await app.services.llm.complete(LLMRequest(messages=MESSAGES))
     assert result.provider == "primary"
     assert alert_names(app).count("budget.ai.daily.fallback_to_local") == 1
 
@@ -281,12 +281,12 @@ async def test_fallback_to_local_without_a_local_provider_stops_paid_calls_and_s
     clock = Clock(dt.datetime(2026, 3, 5, 15, 0, tzinfo=dt.UTC))
     app = budget_app(tmp_path, openai, ollama, clock, with_ollama=False)
     for _ in range(12):
-        await app.llm.complete(LLMRequest(messages=MESSAGES))
+        await app.services.llm.complete(LLMRequest(messages=MESSAGES))
     [paused] = [a for a in alerts(app) if a.name == "budget.ai.daily.fallback_to_local"]
     assert paused.severity == "critical"
     assert "No local model is configured" in paused.summary and "escalated to staff" in paused.summary
     with pytest.raises(BudgetExhausted):
-        await app.llm.complete(LLMRequest(messages=MESSAGES))
+        await app.services.llm.complete(LLMRequest(messages=MESSAGES))
     assert issubclass(BudgetExhausted, AllProvidersFailed)  # the pipeline escalates on it
     assert len(openai.completion_requests()) == 12
 
@@ -294,17 +294,17 @@ async def test_fallback_to_local_without_a_local_provider_stops_paid_calls_and_s
 async def test_sms_spend_fires_its_alert_once_per_month(tmp_path):
     write_costs(tmp_path, "costs:\n  sms:\n    monthly_budget: 0.10\n    per_message_cost: 0.0075\n    alerts:\n      - {threshold: 0.9, action: notify}\n")
     app = make_app(tmp_path)
-    app.costs.clock = Clock(dt.datetime(2026, 3, 5, 12, 0, tzinfo=dt.UTC))
+    app.services.costs.clock = Clock(dt.datetime(2026, 3, 5, 12, 0, tzinfo=dt.UTC))
     for message_id in range(1, 13):  # 12 x $0.0075 = $0.09 = 90%
-        await app.costs.record_sms(None, 1, message_id=message_id)
+        await app.services.costs.record_sms(None, 1, message_id=message_id)
         assert [a.name for a in alerts(app)] == ([] if message_id < 12 else ["budget.sms.monthly.notify"])
-    await app.costs.record_sms(0.015, 2, message_id=13)
+    await app.services.costs.record_sms(0.015, 2, message_id=13)
     assert [a.name for a in alerts(app)] == ["budget.sms.monthly.notify"]
     with Session(app.engine) as session:
         assert session.exec(select(SMSUsage).where(SMSUsage.message_id == 13)).one().segments == 2
-    app.costs.clock = Clock(dt.datetime(2026, 4, 5, 12, 0, tzinfo=dt.UTC))
+    app.services.costs.clock = Clock(dt.datetime(2026, 4, 5, 12, 0, tzinfo=dt.UTC))
     for message_id in range(14, 26):
-        await app.costs.record_sms(None, 1, message_id=message_id)
+        await app.services.costs.record_sms(None, 1, message_id=message_id)
     assert [a.name for a in alerts(app)] == ["budget.sms.monthly.notify"] * 2
     with Session(app.engine) as session:
         assert [r.period for r in session.exec(select(BudgetThreshold)).all()] == ["2026-03", "2026-04"]
@@ -337,7 +337,7 @@ def test_malformed_costs_yaml_is_refused_with_one_line_per_problem(tmp_path):
 async def test_report_metrics_are_flagged_against_the_documents_thresholds(tmp_path, openai, ollama):
     write_costs(tmp_path, "costs:\n  ai:\n    prices:\n      openai/gpt-4o: {input_per_1k: 2.0, output_per_1k: 4.0}\n")
     app = make_app(tmp_path, plugins=[OLLAMA], env={**openai_env(openai), "OLLAMA_BASE_URL": ollama.base_url})
-    app.costs.clock = Clock(dt.datetime(2026, 3, 5, 12, 0, tzinfo=dt.UTC))
+    app.services.costs.clock = Clock(dt.datetime(2026, 3, 5, 12, 0, tzinfo=dt.UTC))
     # The document's query joins the pipeline's conversations; one is older than 30 days and drops out.
     with Session(app.engine) as session:
         guest = Guest(name="Ana", phone="+351910000000")
@@ -349,10 +349,10 @@ async def test_report_metrics_are_flagged_against_the_documents_thresholds(tmp_p
         session.commit()
     openai.output_tokens = 400
     for conversation in (1, 1, 2):
-        await app.llm.complete(LLMRequest(messages=MESSAGES), conversation_id=conversation, guest_id=conversation)
+        await app.services.llm.complete(LLMRequest(messages=MESSAGES), conversation_id=conversation, guest_id=conversation)
     openai.fail_next(500)
-    await app.llm.complete(LLMRequest(messages=MESSAGES), conversation_id=2, guest_id=2)  # answered by ollama
-    await app.llm.complete(LLMRequest(messages=MESSAGES), conversation_id=3, guest_id=3)  # the January conversation
+    await app.services.llm.complete(LLMRequest(messages=MESSAGES), conversation_id=2, guest_id=2)  # answered by ollama
+    await app.services.llm.complete(LLMRequest(messages=MESSAGES), conversation_id=3, guest_id=3)  # the January conversation
 
     make_users(app)
     async with falcon_testing.ASGIConductor(app) as client:
@@ -393,7 +393,7 @@ async def test_report_metrics_are_flagged_against_the_documents_thresholds(tmp_p
 def test_jack_costs_report_and_resume_commands(tmp_path):
     write_costs(tmp_path, BUDGET_YAML)
     app = make_app(tmp_path)
-    today = app.costs.periods().day
+    today = app.services.costs.periods().day
     with Session(app.engine) as session:
         session.add(BudgetThreshold(budget="ai.daily", period=today, threshold=1.2, action="fallback_to_local", spend=1.2, limit=1.0))
         session.commit()
@@ -406,6 +406,6 @@ def test_jack_costs_report_and_resume_commands(tmp_path):
 
     resumed = run_jack(tmp_path, "costs", "resume", "--by", "gm")
     assert resumed.returncode == 0 and "Lifted fallback_to_local of ai.daily" in resumed.stdout
-    assert app.costs.local_only() is None
+    assert app.services.costs.local_only() is None
     again = run_jack(tmp_path, "costs", "resume")
     assert "nothing to do" in again.stdout

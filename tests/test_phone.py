@@ -2,7 +2,7 @@
 
 import pytest
 
-from jack_host.phone import InvalidPhoneNumber, check_country_code, normalise_phone
+from jack_host.kit.phone import InvalidPhoneNumber, check_country_code, normalise_phone
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,9 @@ import types
 import pytest
 
 from jack_host import hookimpl
-from jack_host.hooks import RegistrationError
-from jack_host.interfaces import Channel, ComponentHealth, NotConfiguredError, OutboundMessage
-from jack_host.plugins import PluginLoadError, make_plugin_manager
+from jack_host.contract.hooks import RegistrationError
+from jack_host.contract.interfaces import Channel, ComponentHealth, NotConfiguredError, OutboundMessage
+from jack_host.contract.plugins import PluginLoadError, make_plugin_manager
 from jack_host.testing import make_app, run_jack
 
 SEVEN = {

@@ -1,6 +1,6 @@
 """Jack on PostgreSQL (``DATABASE_URL``): migrations, the conversation pipeline and the cost ledger.
 
-A throwaway PostgreSQL server runs on loopback (``jack_host.testing_postgres``); each test
+A throwaway PostgreSQL server runs on loopback (``jack_host.testing.postgres``); each test
 gets a database of its own.  The SQLite suite covers the behaviour in depth; these tests
 make sure the same SQL runs on PostgreSQL (its stricter grammar once broke the job queue).
 """
@@ -12,10 +12,10 @@ import logging
 import pytest
 from sqlmodel import Session, select
 
-from jack_host.costs.models import AIUsage
+from jack_host.builtin.costs.models import AIUsage
 from jack_host.testing import run_jack
-from jack_host.testing_llm import FakeOpenAI
-from jack_host.testing_postgres import PostgresServer, available
+from jack_host.testing.fake_openai_simple import FakeOpenAI
+from jack_host.testing.postgres import PostgresServer, available
 from tests.test_conversations_pipeline import guest_message, messages, sent_count, started_app
 
 pytestmark = pytest.mark.skipif(not available(), reason="PostgreSQL is not installed (apt-get install postgresql)")
@@ -46,8 +46,8 @@ async def test_a_question_is_answered_by_the_model_priced_and_a_duplicate_ignore
     with FakeOpenAI(reply=ANSWER, model="gpt-4o-mini") as llm:
         async with started_app(tmp_path, {**llm.env(), "DATABASE_URL": database_url}) as app:
             assert app.engine.dialect.name == "postgresql"
-            received = await app.pipeline.receive(guest_message("What time is breakfast?", "wa-1"))
-            again = await app.pipeline.receive(guest_message("What time is breakfast?", "wa-1"))
+            received = await app.services.inbox.receive(guest_message("What time is breakfast?", "wa-1"))
+            again = await app.services.inbox.receive(guest_message("What time is breakfast?", "wa-1"))
             await sent_count(app, 1)
 
             assert again.duplicate and again.message_id == received.message_id
@@ -64,22 +64,22 @@ async def test_a_question_is_answered_by_the_model_priced_and_a_duplicate_ignore
 
 async def test_a_request_for_a_manager_escalates_with_a_task_and_staff_reply_goes_out(tmp_path, database_url):
     async with started_app(tmp_path, {"DATABASE_URL": database_url}) as app:
-        received = await app.pipeline.receive(guest_message("I want to speak to a manager", "wa-1"))
+        received = await app.services.inbox.receive(guest_message("I want to speak to a manager", "wa-1"))
         await sent_count(app, 1)
-        conversation = app.pipeline.get_conversation(received.conversation_id)
+        conversation = app.services.conversations.get_conversation(received.conversation_id)
         assert conversation["state"] == "escalated"
-        [task] = app.tasks.list()
+        [task] = app.services.tasks.list()
         assert task["conversation_id"] == received.conversation_id and task["reason"] == "human_request"
 
-        await app.pipeline.send_staff_reply(received.conversation_id, "Hello, this is Ana from the front desk.", None)
+        await app.services.conversations.send_staff_reply(received.conversation_id, "Hello, this is Ana from the front desk.", None)
         await sent_count(app, 2)
         assert app.channels["test"].sent[1].body == "Hello, this is Ana from the front desk."
-        assert app.pipeline.get_conversation(received.conversation_id)["state"] == "staff"
+        assert app.services.conversations.get_conversation(received.conversation_id)["state"] == "staff"
 
 
 async def test_without_a_model_the_knowledge_base_answers(tmp_path, database_url):
     async with started_app(tmp_path, {"DATABASE_URL": database_url}) as app:
-        received = await app.pipeline.receive(guest_message("Where can I park my car?", "wa-1"))
+        received = await app.services.inbox.receive(guest_message("Where can I park my car?", "wa-1"))
         await sent_count(app, 1)
         reply = messages(app, received.conversation_id, "ai")[0]
         assert reply["meta"]["path"] == "knowledge"

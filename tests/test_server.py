@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from jack_host import hookimpl
-from jack_host.interfaces import Channel, ComponentHealth
+from jack_host.contract.interfaces import Channel, ComponentHealth
 from jack_host.testing import JackProcess, make_app, running_app
 
 

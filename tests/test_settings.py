@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from jack_host.settings import Setting, SettingsError, load_settings
+from jack_host.config.settings import Setting, SettingsError, load_settings
 from jack_host.testing import make_app, run_jack
 
 

@@ -8,6 +8,7 @@ import httpx
 import jwt
 import pytest
 
+from jack_host.builtin.staff.auth import StaffAuth
 from jack_host.testing import make_app, running_app
 from tests.staff_helpers import PASSWORD, bearer, env, login, make_users, token_for
 
@@ -177,4 +178,4 @@ def test_without_jwt_secret_development_uses_a_random_secret_and_warns(tmp_path,
         assert httpx.get(f"{base_url}/api/v1/auth/me", headers=bearer(token)).status_code == 200
     assert any("JWT_SECRET is not set" in record.getMessage() for record in caplog.records)
     other = make_app(tmp_path / "other")
-    assert other.staff_auth.tokens.secret != app.staff_auth.tokens.secret
+    assert StaffAuth.of(other).tokens.secret != StaffAuth.of(app).tokens.secret

@@ -5,14 +5,14 @@ from __future__ import annotations
 import httpx
 import pytest
 
-import jack_host.testing_channel
+import jack_host.testing.channel
 from jack_host.testing import make_app, running_app, wait_until
 from tests.staff_helpers import bearer, env, guest_says, make_users, token_for
 
 
 @pytest.fixture
 def server(tmp_path):
-    app = make_app(tmp_path, plugins=[("test_channel", jack_host.testing_channel)], env=env(tmp_path))
+    app = make_app(tmp_path, plugins=[("test_channel", jack_host.testing.channel)], env=env(tmp_path))
     ids = make_users(app)
     with running_app(app) as base_url:
         yield app, base_url, ids

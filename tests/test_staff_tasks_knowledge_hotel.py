@@ -8,7 +8,7 @@ import httpx
 import pytest
 from sqlmodel import Session
 
-from jack_host.conversations.models import Task
+from jack_host.builtin.conversations.models import Task
 from jack_host.testing import make_app, running_app
 from tests.staff_helpers import bearer, env, make_users, token_for
 

@@ -10,14 +10,14 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-import jack_host.testing_channel
+import jack_host.testing.channel
 from jack_host.testing import make_app, running_app
 from tests.staff_helpers import bearer, env, make_users, token_for
 
 
 @pytest.fixture
 def server(tmp_path):
-    app = make_app(tmp_path, plugins=[("test_channel", jack_host.testing_channel)],
+    app = make_app(tmp_path, plugins=[("test_channel", jack_host.testing.channel)],
                    env=env(tmp_path, STAFF_WS_PING_SECONDS="0.3"))
     ids = make_users(app)
     with running_app(app) as base_url:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from jack_host.interfaces import Alert, AlertRoute, ComponentHealth, NotConfiguredError
+from jack_host.contract.interfaces import Alert, AlertRoute, ComponentHealth, NotConfiguredError
 
 if TYPE_CHECKING:
-    from jack_host.app import JackApp
+    from jack_host.contract.app import App
 
 
 class PagerdutyRoute(AlertRoute):
     name = "pagerduty"
 
-    def __init__(self, app: JackApp):
+    def __init__(self, app: App):
         self.app = app
 
     async def health(self) -> ComponentHealth:

@@ -14,11 +14,11 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from jack_host.backups import BackupError, is_backup_key, parse_iso, sha256_file
-from jack_host.interfaces import BackupDestination, ComponentHealth, StoredBackup
+from jack_host.contract.interfaces import BackupDestination, BackupError, ComponentHealth, StoredBackup
+from jack_host.kit.backup_files import is_backup_key, parse_iso, sha256_file
 
 if TYPE_CHECKING:
-    from jack_host.app import JackApp
+    from jack_host.contract.app import App
 
 log = logging.getLogger("jack.backups.s3")
 MB = 1024 * 1024
@@ -33,7 +33,7 @@ class S3Destination(BackupDestination):
     name = "s3"
     required_settings: ClassVar[tuple[str, ...]] = ("S3_BUCKET",)
 
-    def __init__(self, app: JackApp):
+    def __init__(self, app: App):
         self.app = app
         self._client: Any = None
 

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 from jack_backup_s3.destination import S3Destination
 from jack_host import hookimpl
-from jack_host.interfaces import BackupDestination
-from jack_host.settings import Setting
+from jack_host.config.settings import Setting
+from jack_host.contract.interfaces import BackupDestination
 
 if TYPE_CHECKING:
-    from jack_host.app import JackApp
+    from jack_host.contract.app import App
 
 
 @hookimpl
@@ -32,5 +32,5 @@ def jack_settings_validators() -> list[Setting]:
 
 
 @hookimpl
-def jack_register_backup_destinations(register: Callable[[BackupDestination], None], app: JackApp) -> None:
+def jack_register_backup_destinations(register: Callable[[BackupDestination], None], app: App) -> None:
     register(S3Destination(app))

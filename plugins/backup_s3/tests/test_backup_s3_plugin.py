@@ -10,15 +10,15 @@ import sqlite3
 import jack_backup_s3.plugin
 from sqlmodel import Session, select
 
-from jack_host.backup_drill import run_drill
-from jack_host.models import AlertRecord
+from jack_host.builtin.alerts.models import AlertRecord
+from jack_host.builtin.backups.drill import run_drill
 from jack_host.testing import free_port, make_app, run_jack
 
 PLUGIN = [("backup_s3", jack_backup_s3.plugin)]
 
 
 def add_rows(app, count: int) -> None:
-    con = sqlite3.connect(app.backups.database_path)
+    con = sqlite3.connect(app.services.backups.database_path)
     with con:
         con.executemany(
             "INSERT INTO alerts (name, severity, summary, details, delivered_to, delivery_error, resolved, created_at)"
@@ -36,7 +36,7 @@ def test_unconfigured_s3_is_not_configured_and_skipped_by_backup_create(tmp_path
     app = make_app(tmp_path, plugins=PLUGIN)
     health = asyncio.run(app.backup_destinations["s3"].health())
     assert health.state == "not_configured" and "S3_BUCKET" in health.detail
-    run = app.backups.create()
+    run = app.services.backups.create()
     assert {o.destination: o.status for o in run.outcomes} == {"local": "stored", "s3": "skipped"}
     assert run.alerts == []
     app.engine.dispose()
@@ -45,7 +45,7 @@ def test_unconfigured_s3_is_not_configured_and_skipped_by_backup_create(tmp_path
 def test_backup_is_uploaded_with_checksum_and_encryption_and_listed(tmp_path, s3_env, s3_client):
     app = make_app(tmp_path, plugins=PLUGIN, env={**s3_env, "S3_SSE": "AES256"})
     assert asyncio.run(app.backup_destinations["s3"].health()).state == "connected"
-    run = app.backups.create()
+    run = app.services.backups.create()
     assert [o.status for o in run.outcomes] == ["stored", "stored"]
     key = f"hotel/{run.key}"
     assert objects(s3_client, s3_env["S3_BUCKET"]) == [key]
@@ -59,12 +59,12 @@ def test_backup_is_uploaded_with_checksum_and_encryption_and_listed(tmp_path, s3
 
 def test_large_files_upload_in_parts(tmp_path, s3_env, s3_client):
     app = make_app(tmp_path, plugins=PLUGIN, env={**s3_env, "S3_MULTIPART_THRESHOLD_MB": "5", "S3_MULTIPART_CHUNK_MB": "5"})
-    con = sqlite3.connect(app.backups.database_path)
+    con = sqlite3.connect(app.services.backups.database_path)
     with con:
         con.execute("CREATE TABLE filler (payload BLOB)")
         con.executemany("INSERT INTO filler VALUES (?)", ((os.urandom(1 << 20),) for _ in range(12)))
     con.close()
-    run = app.backups.create()
+    run = app.services.backups.create()
     assert run.ok and not run.failed
     head = s3_client.head_object(Bucket=s3_env["S3_BUCKET"], Key=f"hotel/{run.key}")
     assert "-" in head["ETag"], "a multipart upload has an ETag ending in -<parts>"
@@ -96,8 +96,8 @@ def test_s3_outage_keeps_the_local_copy_and_raises_an_alert(tmp_path, s3_env):
 def test_drill_fetches_from_s3_and_detects_a_corrupted_object(tmp_path, s3_env, s3_client):
     app = make_app(tmp_path, plugins=PLUGIN, env=s3_env)
     add_rows(app, 40)
-    run = app.backups.create()
-    drill = run_drill(app.backups)
+    run = app.services.backups.create()
+    drill = run_drill(app.services.backups)
     assert drill.ok and drill.offsite and drill.destination == "s3", drill.problems
     assert {t.table: t.backup for t in drill.tables}["alerts"] == 40
 
@@ -106,10 +106,10 @@ def test_drill_fetches_from_s3_and_detects_a_corrupted_object(tmp_path, s3_env, 
     body[len(body) // 2] ^= 0xFF
     meta = s3_client.head_object(Bucket=bucket, Key=key)["Metadata"]
     s3_client.put_object(Bucket=bucket, Key=key, Body=bytes(body), Metadata=meta)
-    failed = run_drill(app.backups)
+    failed = run_drill(app.services.backups)
     assert not failed.ok and "damaged" in failed.problems[0]
     assert failed.alerts and failed.alerts[0].name == "backup.drill_failed"
-    assert app.backups.status()["last_successful_drill_at"] is not None
+    assert app.services.backups.status()["last_successful_drill_at"] is not None
     app.engine.dispose()
 
 
@@ -136,12 +136,12 @@ def test_retention_applies_off_site(tmp_path, s3_env, s3_client):
     app = make_app(tmp_path, plugins=PLUGIN, env={**s3_env, "BACKUP_RETENTION_DAYS": "30"})
     s3 = app.backup_destinations["s3"]
     old = tmp_path / "old.db"
-    first = app.backups.create()
+    first = app.services.backups.create()
     (tmp_path / "data" / "backups" / first.key).rename(old)
     for days in (40, 45):
         created = (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).isoformat()
         s3.store(old, f"jack-old-{days}.db", {"created_at": created})
-    recent = app.backups.create()
+    recent = app.services.backups.create()
     keys = {key.removeprefix("hotel/") for key in objects(s3_client, s3_env["S3_BUCKET"])}
     assert keys == {first.key, recent.key}
     assert [sorted(o.removed) for o in recent.outcomes if o.destination == "s3"] == [["jack-old-40.db", "jack-old-45.db"]]

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from jack_host.interfaces import Channel, ComponentHealth, NotConfiguredError, OutboundMessage, SendResult
+from jack_host.contract.interfaces import (
+    Channel,
+    ComponentHealth,
+    NotConfiguredError,
+    OutboundMessage,
+    SendResult,
+)
 
 if TYPE_CHECKING:
-    from jack_host.app import JackApp
+    from jack_host.contract.app import App
 
 
 class EmailChannel(Channel):
     name = "email"
     required_settings = ('SMTP_HOST', 'SMTP_USER', 'SMTP_PASSWORD')
 
-    def __init__(self, app: JackApp):
+    def __init__(self, app: App):
         self.app = app
 
     async def health(self) -> ComponentHealth:

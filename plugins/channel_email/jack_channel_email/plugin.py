@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 
 from jack_channel_email.channel import EmailChannel
 from jack_host import hookimpl
-from jack_host.interfaces import Channel
+from jack_host.contract.interfaces import Channel
 
 if TYPE_CHECKING:
-    from jack_host.app import JackApp
+    from jack_host.contract.app import App
 
 
 @hookimpl
-def jack_register_channels(register: Callable[[Channel], None], app: JackApp) -> None:
+def jack_register_channels(register: Callable[[Channel], None], app: App) -> None:
     register(EmailChannel(app))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from jack_channel_sms import opt_outs
 from jack_channel_sms.segments import count_segments, encoding
 from jack_channel_sms.twilio_api import UNSUBSCRIBED_RECIPIENT, TwilioClient
-from jack_host.interfaces import (
+from jack_host.contract.interfaces import (
     Channel,
     ComponentHealth,
     OutboundMessage,
@@ -16,13 +16,15 @@ from jack_host.interfaces import (
     SendResult,
     TransientSendError,
 )
-from jack_host.phone import InvalidPhoneNumber, normalise_phone
-from jack_host.webhook_metrics import count_webhook_failure
+from jack_host.contract.services import Costs
+from jack_host.kit.phone import InvalidPhoneNumber, normalise_phone
+from jack_host.kit.webhook_metrics import count_webhook_failure
 
 if TYPE_CHECKING:
-    from jack_host.app import JackApp
+    from jack_host.contract.app import App
 
 log = logging.getLogger("jack.sms")
+#: Twilio's US rate, used when the costs feature is disabled.
 DEFAULT_COST_PER_SEGMENT = 0.0075
 STATUS_PATH = "/webhooks/sms/status"
 
@@ -31,7 +33,7 @@ class SmsChannel(Channel):
     name = "sms"
     required_settings = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")
 
-    def __init__(self, app: JackApp):
+    def __init__(self, app: App):
         self.app = app
         #: The public base URL Twilio last reached us at (a signed request proved it), used for
         #: StatusCallback when PUBLIC_URL is not set.
@@ -55,11 +57,9 @@ class SmsChannel(Channel):
         return normalise_phone(phone, self.app.settings.get("DEFAULT_COUNTRY_CODE"))
 
     def cost_per_segment(self) -> float:
-        value = self.app.settings.section("costs", "sms").get("per_message_cost", DEFAULT_COST_PER_SEGMENT)
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            return DEFAULT_COST_PER_SEGMENT
+        """USD per segment from the ``Costs`` service (``costs.sms.per_message_cost``), if the costs feature is on."""
+        costs = self.app.services.find(Costs)
+        return costs.sms_cost_per_segment() if costs is not None else DEFAULT_COST_PER_SEGMENT
 
     def status_callback(self) -> str | None:
         base = str(self.app.settings.get("PUBLIC_URL") or "").rstrip("/") or self.seen_public_url

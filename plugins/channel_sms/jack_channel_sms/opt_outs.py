@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from jack_host.models import StateEntry
+from jack_host.db.models import StateEntry
 
 
 def _key(phone: str) -> str:

@@ -9,13 +9,11 @@ from jack_channel_sms.channel import STATUS_PATH, SmsChannel
 from jack_channel_sms.settings import declared_settings
 from jack_channel_sms.webhook import SmsStatusWebhook, SmsWebhook
 from jack_host import hookimpl
-from jack_host.interfaces import Channel
+from jack_host.contract.interfaces import Channel, DoctorCheck
 
 if TYPE_CHECKING:
-    from jack_host.app import JackApp
-    from jack_host.doctor import DoctorCheck
-    from jack_host.settings import Setting
-
+    from jack_host.config.settings import Setting
+    from jack_host.contract.app import App
 
 @hookimpl
 def jack_settings_validators() -> list[Setting]:
@@ -23,12 +21,12 @@ def jack_settings_validators() -> list[Setting]:
 
 
 @hookimpl
-def jack_register_channels(register: Callable[[Channel], None], app: JackApp) -> None:
+def jack_register_channels(register: Callable[[Channel], None], app: App) -> None:
     register(SmsChannel(app))
 
 
 @hookimpl
-def jack_add_routes(app: JackApp) -> None:
+def jack_add_routes(app: App) -> None:
     channel = app.channels.get("sms")
     if isinstance(channel, SmsChannel):
         app.add_route("/webhooks/sms", SmsWebhook(channel))
@@ -36,9 +34,7 @@ def jack_add_routes(app: JackApp) -> None:
 
 
 @hookimpl
-def jack_doctor_checks(app: JackApp) -> list[DoctorCheck]:
-    from jack_host.doctor import DoctorCheck
-
+def jack_doctor_checks(app: App) -> list[DoctorCheck]:
     settings = app.settings
     if not settings.get("TWILIO_ACCOUNT_SID"):
         return [DoctorCheck("SMS webhook secret", True, "SMS is not set up", must_fix=False)]

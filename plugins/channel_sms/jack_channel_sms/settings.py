@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jack_host.settings import Setting
+from jack_host.config.settings import Setting
 
 DEFAULT_API_URL = "https://api.twilio.com"
 DEFAULT_HELP_TEXT = (

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from jack_host.interfaces import ComponentHealth, PermanentSendError
-from jack_host.provider_http import post, probe
+from jack_host.contract.interfaces import ComponentHealth, PermanentSendError
+from jack_host.kit.provider_http import post, probe
 
 PROVIDER = "Twilio"
 #: "Attempt to send to unsubscribed recipient".

@@ -14,9 +14,9 @@ from jack_channel_sms import opt_outs
 from jack_channel_sms.keywords import keyword_action
 from jack_channel_sms.settings import DEFAULT_HELP_TEXT
 from jack_channel_sms.signature import signature_is_valid
-from jack_host.interfaces import InboundMessage
-from jack_host.phone import InvalidPhoneNumber
-from jack_host.webhook_metrics import count_webhook_failure
+from jack_host.contract.interfaces import InboundMessage, Inbox
+from jack_host.kit.phone import InvalidPhoneNumber
+from jack_host.kit.webhook_metrics import count_webhook_failure
 
 if TYPE_CHECKING:
     from jack_channel_sms.channel import SmsChannel
@@ -75,8 +75,8 @@ class _SignedTwilioResource:
         self.channel.seen_public_url = base
         return params
 
-    def pipeline(self):
-        pipeline = getattr(self.app, "pipeline", None)
+    def pipeline(self) -> Inbox:
+        pipeline = self.app.services.find(Inbox)
         if pipeline is None:
             self._fail("no_pipeline")
             raise falcon.HTTPServiceUnavailable(title="unavailable", description="the conversation pipeline is not running")

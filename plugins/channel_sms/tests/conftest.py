@@ -7,9 +7,9 @@ from pathlib import Path
 
 import jack_channel_sms.plugin
 import pytest
-from jack_channel_sms.fake_twilio import FakeTwilio
 
 from jack_host.testing import make_app
+from jack_host.testing.fake_twilio import FakeTwilio
 
 # pytest runs with --import-mode=importlib, so make the helper module importable by the tests.
 sys.path.insert(0, str(Path(__file__).parent))

@@ -2,7 +2,7 @@
 
 from jack_channel_sms import plugin
 
-from jack_host.doctor import run_doctor
+from jack_host.cli.doctor import run_doctor
 from jack_host.testing import make_app
 
 

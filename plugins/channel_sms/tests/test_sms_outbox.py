@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from jack_channel_sms.fake_twilio import twilio_error_reply
 from sms_helpers import PUBLIC_URL, guest_texts, replies
 
 from jack_host.testing import running_app, wait_until
+from jack_host.testing.fake_twilio import twilio_error_reply
 
 FAST_RETRIES = {"OUTBOX_BACKOFF_SECONDS": "0.05", "OUTBOX_MAX_BACKOFF_SECONDS": "0.2", "OUTBOX_MAX_ATTEMPTS": "3"}
 

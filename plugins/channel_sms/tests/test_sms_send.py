@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from jack_channel_sms.fake_twilio import twilio_error_reply
 from jack_channel_sms.segments import count_segments
 from sms_helpers import ACCOUNT_SID, AUTH_TOKEN, HOTEL_NUMBER, PUBLIC_URL
 
-from jack_host.interfaces import OutboundMessage, PermanentSendError, TransientSendError
-from jack_host.webhook_metrics import webhook_failure_counts
+from jack_host.contract.interfaces import OutboundMessage, PermanentSendError, TransientSendError
+from jack_host.kit.webhook_metrics import webhook_failure_counts
+from jack_host.testing.fake_twilio import twilio_error_reply
 
 
 def outbound(body: str = "Your room 412 is ready.", to: str = "+15551234567") -> OutboundMessage:

@@ -17,11 +17,11 @@ from sms_helpers import (
 )
 from sqlmodel import Session
 
-from jack_host.conversations.models import Message
-from jack_host.interfaces import OutboundMessage, PermanentSendError
-from jack_host.models import StateEntry
+from jack_host.builtin.conversations.models import Message
+from jack_host.contract.interfaces import OutboundMessage, PermanentSendError
+from jack_host.db.models import StateEntry
+from jack_host.kit.webhook_metrics import webhook_failure_counts
 from jack_host.testing import running_app, wait_until
-from jack_host.webhook_metrics import webhook_failure_counts
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
@@ -46,7 +46,7 @@ def test_signed_message_is_stored_once_and_answered_with_empty_twiml(make_sms_ap
         assert response.headers["content-type"].startswith("text/xml")
     [message] = inbound_messages(app)
     assert (message.channel, message.channel_message_id, message.body) == ("sms", "SM" + "a" * 32, "Can I get a late checkout?")
-    assert app.pipeline.find_conversation_id("sms", "+15551234567") == message.conversation_id
+    assert app.services.conversations.find_conversation_id("sms", "+15551234567") == message.conversation_id
 
 
 def test_forged_missing_or_wrong_url_signatures_are_refused(make_sms_app):

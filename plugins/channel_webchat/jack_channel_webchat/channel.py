@@ -1,4 +1,4 @@
-"""The web chat as a :class:`~jack_host.interfaces.Channel`: replies go to every open tab of the session."""
+"""The web chat as a :class:`~jack_host.contract.interfaces.Channel`: replies go to every open tab of the session."""
 
 from __future__ import annotations
 
@@ -6,17 +6,17 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from jack_channel_webchat.service import WebchatService
-from jack_host.interfaces import Channel, ComponentHealth, OutboundMessage, SendResult
+from jack_host.contract.interfaces import Channel, ComponentHealth, OutboundMessage, SendResult
 
 if TYPE_CHECKING:
-    from jack_host.app import JackApp
+    from jack_host.contract.app import App
 
 
 class WebchatChannel(Channel):
     name = "webchat"
     required_settings = ()
 
-    def __init__(self, app: JackApp):
+    def __init__(self, app: App):
         self.app = app
 
     @property

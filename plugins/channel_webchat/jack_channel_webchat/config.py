@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from jack_host.settings import Setting
+from jack_host.config.settings import Setting
 
 
 def normalise_origin(value: str) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from jack_channel_webchat.channel import WebchatChannel
@@ -11,11 +12,11 @@ from jack_channel_webchat.service import STATE_KEY, WebchatService
 from jack_channel_webchat.websocket import ChatSocketResource
 from jack_channel_webchat.widget import ChatPageResource, WidgetScriptResource
 from jack_host import hookimpl
-from jack_host.interfaces import Channel
+from jack_host.contract.interfaces import Channel
 
 if TYPE_CHECKING:
-    from jack_host.app import JackApp
-    from jack_host.settings import Setting
+    from jack_host.config.settings import Setting
+    from jack_host.contract.app import App
 
 
 @hookimpl
@@ -24,14 +25,19 @@ def jack_settings_validators() -> list[Setting]:
 
 
 @hookimpl
-def jack_register_channels(register: Callable[[Channel], None], app: JackApp) -> None:
+def jack_register_channels(register: Callable[[Channel], None], app: App) -> None:
     # The first hook that sees the app: the service is built here and kept on the app.
     app.state[STATE_KEY] = WebchatService(app)
     register(WebchatChannel(app))
 
 
 @hookimpl
-def jack_add_routes(app: JackApp) -> None:
+def jack_register_migrations(register: Callable[[Path], None]) -> None:
+    register(Path(__file__).parent / "migrations")
+
+
+@hookimpl
+def jack_add_routes(app: App) -> None:
     service = WebchatService.of(app)
     app.add_route("/ws", ChatSocketResource(service))
     app.add_route("/webchat.js", WidgetScriptResource())
@@ -39,15 +45,15 @@ def jack_add_routes(app: JackApp) -> None:
 
 
 @hookimpl
-def jack_startup(app: JackApp) -> Awaitable[None]:
+def jack_startup(app: App) -> Awaitable[None]:
     return WebchatService.of(app).start()
 
 
 @hookimpl
-def jack_shutdown(app: JackApp) -> Awaitable[None]:
+def jack_shutdown(app: App) -> Awaitable[None]:
     return WebchatService.of(app).stop()
 
 
 @hookimpl
-def jack_serve_banner(app: JackApp, base_url: str) -> list[str]:
+def jack_serve_banner(app: App, base_url: str) -> list[str]:
     return [f"Try the web chat: {base_url}/chat"]

@@ -6,15 +6,17 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from jack_channel_webchat.config import WebchatConfig
 from jack_channel_webchat.connections import ConnectionRegistry
 from jack_channel_webchat.guards import RateLimiter
 from jack_channel_webchat.sessions import SessionStore
+from jack_host.contract.interfaces import Inbox
+from jack_host.contract.services import Conversations
 
 if TYPE_CHECKING:
-    from jack_host.app import JackApp
+    from jack_host.contract.app import App
 
 log = logging.getLogger("jack.webchat")
 STATE_KEY = "channel_webchat"
@@ -23,7 +25,7 @@ MAINTENANCE_INTERVAL = 300.0
 
 
 class WebchatService:
-    def __init__(self, app: JackApp):
+    def __init__(self, app: App):
         self.app = app
         self.config = WebchatConfig.from_settings(app.settings)
         self.sessions = SessionStore(app.engine, self.config.session_idle_seconds)
@@ -33,12 +35,18 @@ class WebchatService:
         self._tasks: list[asyncio.Task] = []
 
     @classmethod
-    def of(cls, app: JackApp) -> WebchatService:
+    def of(cls, app: App) -> WebchatService:
         return app.state[STATE_KEY]
 
     @property
-    def pipeline(self) -> Any:
-        return getattr(self.app, "pipeline", None)
+    def pipeline(self) -> Inbox | None:
+        """Where guest messages go (``None`` while the conversations feature is disabled)."""
+        return self.app.services.find(Inbox)
+
+    @property
+    def conversations(self) -> Conversations | None:
+        """Where a returning guest's history comes from."""
+        return self.app.services.find(Conversations)
 
     async def start(self) -> None:
         self._tasks = [

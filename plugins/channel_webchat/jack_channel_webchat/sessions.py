@@ -17,7 +17,7 @@ from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, delet
 from sqlalchemy.engine import Engine
 
 # A table of our own metadata: the plugin must not add tables to the host's SQLModel
-# metadata (Alembic's revision 0002_webchat_sessions creates it).
+# metadata (this plugin's own Alembic revision webchat_0001 creates it).
 metadata = MetaData()
 webchat_sessions = Table(
     "webchat_sessions",

@@ -17,7 +17,7 @@ from jack_channel_webchat.config import normalise_origin
 from jack_channel_webchat.connections import Connection
 from jack_channel_webchat.guards import origin_allowed, own_origins
 from jack_channel_webchat.sessions import Session
-from jack_host.interfaces import InboundMessage
+from jack_host.contract.interfaces import InboundMessage
 
 if TYPE_CHECKING:
     import falcon.asgi
@@ -107,15 +107,15 @@ class ChatSocketResource:
             service.connections.remove(connection)
 
     async def _history(self, address: str) -> list[dict[str, Any]]:
-        pipeline = self.service.pipeline
-        if pipeline is None:
+        conversations = self.service.conversations
+        if conversations is None:
             return []
 
         def load() -> list[dict[str, Any]]:
-            conversation_id = pipeline.find_conversation_id("webchat", address)
+            conversation_id = conversations.find_conversation_id("webchat", address)
             if conversation_id is None:
                 return []
-            return pipeline.history(conversation_id, limit=self.service.config.history_limit)
+            return conversations.history(conversation_id, limit=self.service.config.history_limit)
 
         return [protocol.message_frame(m) for m in await asyncio.to_thread(load)]
 

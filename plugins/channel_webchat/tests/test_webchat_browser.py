@@ -41,7 +41,7 @@ def test_full_page_chat_answers_from_knowledge_and_keeps_history(serve, browser)
     from playwright.sync_api import expect
 
     app, url = serve()
-    app.knowledge.create("Breakfast hours", BREAKFAST, "dining", ["breakfast"])
+    app.services.knowledge.create("Breakfast hours", BREAKFAST, "dining", ["breakfast"])
     context = browser.new_context()
     page = context.new_page()
     page.goto(url + "/chat")
@@ -63,7 +63,7 @@ def test_phone_size_and_right_to_left(serve, browser):
     from playwright.sync_api import expect
 
     app, url = serve()
-    app.knowledge.create("Breakfast hours", BREAKFAST, "dining", ["breakfast"])
+    app.services.knowledge.create("Breakfast hours", BREAKFAST, "dining", ["breakfast"])
     context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
                                   has_touch=True)
     page = context.new_page()
@@ -106,7 +106,7 @@ def test_widget_embedded_on_the_hotel_site(tmp_path, serve, browser):
     site_port = free_port()
     site = f"http://127.0.0.1:{site_port}"
     app, url = serve({"WEBCHAT_ALLOWED_ORIGINS": site})
-    app.knowledge.create("Breakfast hours", BREAKFAST, "dining", ["breakfast"])
+    app.services.knowledge.create("Breakfast hours", BREAKFAST, "dining", ["breakfast"])
     handler = type("Site", (_HotelSite,), {"page": (
         '<!doctype html><html lang="en"><body><h1>Hotel Aurora</h1>'
         f'<script src="{url}/webchat.js" data-jack-title="Hotel Aurora" data-jack-color="#7a1f5c" async></script>'
@@ -150,7 +150,7 @@ def test_widget_reconnects_and_sends_what_waited(serve, browser):
     from playwright.sync_api import expect
 
     app, url = serve(plugins=[("drop_chats", drop_chats)])
-    app.knowledge.create("Breakfast hours", BREAKFAST, "dining", ["breakfast"])
+    app.services.knowledge.create("Breakfast hours", BREAKFAST, "dining", ["breakfast"])
     page = browser.new_context().new_page()
     page.goto(url + "/chat")
     expect(page.locator(".status")).to_be_hidden(timeout=15000)

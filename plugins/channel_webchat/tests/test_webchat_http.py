@@ -8,7 +8,7 @@ import httpx
 import jack_channel_webchat.plugin
 import pytest
 
-from jack_host.settings import SettingsError
+from jack_host.config.settings import SettingsError
 from jack_host.testing import make_app, wait_until
 
 
@@ -40,8 +40,8 @@ def test_chat_page_uses_the_widget_and_follows_language(serve):
 
 def test_jack_serve_banner(tmp_path):
     app = make_app(tmp_path, plugins=[("channel_webchat", jack_channel_webchat.plugin)])
-    lines = app.hooks.call("jack_serve_banner", app=app, base_url="http://localhost:3000")
-    assert ["Try the web chat: http://localhost:3000/chat"] in lines
+    lines = app.hooks.serve_banner(app, "http://localhost:3000")
+    assert lines == ["Try the web chat: http://localhost:3000/chat"]
 
 
 def test_health_is_connected_while_serving(serve):

@@ -26,9 +26,9 @@ async def test_message_is_acknowledged_and_restored_on_reconnect(serve, open_cha
         ack["message_id"], "guest", "Hello, is breakfast included?", client_id
     )
     # The pipeline sees the session's public address, never the token.
-    conversation_id = app.pipeline.find_conversation_id("webchat", tab.session["session_id"])
+    conversation_id = app.services.conversations.find_conversation_id("webchat", tab.session["session_id"])
     assert conversation_id is not None
-    assert tab.token not in str(app.pipeline.history(conversation_id))
+    assert tab.token not in str(app.services.conversations.history(conversation_id))
 
 
 async def test_token_is_stored_hashed(serve, open_chat):

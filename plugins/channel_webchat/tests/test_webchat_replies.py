@@ -11,7 +11,7 @@ BREAKFAST = "Breakfast is served from 7:00 to 10:30 in the Garden Room on the gr
 
 
 def seed_breakfast(app) -> None:
-    app.knowledge.create("Breakfast hours", BREAKFAST, "dining", ["breakfast", "restaurant"])
+    app.services.knowledge.create("Breakfast hours", BREAKFAST, "dining", ["breakfast", "restaurant"])
 
 
 async def test_reply_reaches_every_tab_with_typing_indicator(serve, open_chat):
@@ -29,9 +29,9 @@ async def test_reply_reaches_every_tab_with_typing_indicator(serve, open_chat):
         before_reply = tab.frames[: tab.frames.index(reply)]
         assert [f["active"] for f in before_reply if f["type"] == "typing"] == [True, False]
 
-    conversation_id = app.pipeline.find_conversation_id("webchat", asking.session["session_id"])
+    conversation_id = app.services.conversations.find_conversation_id("webchat", asking.session["session_id"])
     stored = wait_until(
-        lambda: [m for m in app.pipeline.history(conversation_id) if m["sender"] == "ai" and m["status"] == "delivered"],
+        lambda: [m for m in app.services.conversations.history(conversation_id) if m["sender"] == "ai" and m["status"] == "delivered"],
         what="the AI reply marked delivered",
     )
     assert stored[0]["id"] == reply["id"]
@@ -47,9 +47,9 @@ async def test_message_sent_just_before_disconnecting_is_answered_on_reconnect(s
     ack = await tab.expect("ack", client_id=client_id)
     await tab.ws.close()  # the guest closes the tab right after the message was acknowledged
 
-    conversation_id = app.pipeline.find_conversation_id("webchat", tab.session["session_id"])
+    conversation_id = app.services.conversations.find_conversation_id("webchat", tab.session["session_id"])
     replies = wait_until(
-        lambda: [m for m in app.pipeline.history(conversation_id) if m["sender"] == "ai" and m["status"] == "sent"],
+        lambda: [m for m in app.services.conversations.history(conversation_id) if m["sender"] == "ai" and m["status"] == "sent"],
         what="the reply to be sent with no tab open",
     )
     # Nobody was connected: the channel still took it, and it waits in the history.
@@ -68,7 +68,7 @@ class StaffReplyRoute:
 
     async def on_post(self, req, resp):
         data = await req.get_media()
-        resp.media = {"id": await self.app.pipeline.send_staff_reply(data["conversation_id"], data["body"], None)}
+        resp.media = {"id": await self.app.services.conversations.send_staff_reply(data["conversation_id"], data["body"], None)}
 
 
 class staff_api:  # noqa: N801  (a plugin namespace)
@@ -84,7 +84,7 @@ async def test_staff_reply_reaches_both_tabs(serve, open_chat):
     other = await open_chat(url, token=tab.token)
     await tab.expect("ack", client_id=await tab.say("Can someone call me?"))
     await tab.expect("message", sender="ai")  # the holding reply: no model, no matching article
-    conversation_id = app.pipeline.find_conversation_id("webchat", tab.session["session_id"])
+    conversation_id = app.services.conversations.find_conversation_id("webchat", tab.session["session_id"])
     async with httpx.AsyncClient() as client:
         response = await client.post(url + "/test-staff-reply", json={"conversation_id": conversation_id, "body": "Calling you now."})
     staff_id = response.json()["id"]

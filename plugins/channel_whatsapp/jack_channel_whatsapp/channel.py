@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from jack_channel_whatsapp.graph_api import REENGAGEMENT_REQUIRED, GraphClient
 from jack_channel_whatsapp.settings import allow_unsigned
-from jack_host.interfaces import (
+from jack_host.contract.interfaces import (
     Channel,
     ComponentHealth,
     OutboundMessage,
@@ -16,10 +16,10 @@ from jack_host.interfaces import (
     SendResult,
     TransientSendError,
 )
-from jack_host.webhook_metrics import count_webhook_failure
+from jack_host.kit.webhook_metrics import count_webhook_failure
 
 if TYPE_CHECKING:
-    from jack_host.app import JackApp
+    from jack_host.contract.app import App
 
 log = logging.getLogger("jack.whatsapp")
 #: WhatsApp allows free-form replies only this long after the guest's last message.
@@ -30,7 +30,7 @@ class WhatsappChannel(Channel):
     name = "whatsapp"
     required_settings = ("WHATSAPP_ACCESS_TOKEN", "WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN")
 
-    def __init__(self, app: JackApp):
+    def __init__(self, app: App):
         self.app = app
 
     def setting(self, key: str) -> str:

@@ -6,8 +6,8 @@ from typing import Any
 
 import httpx
 
-from jack_host.interfaces import ComponentHealth, PermanentSendError
-from jack_host.provider_http import post, probe
+from jack_host.contract.interfaces import ComponentHealth, PermanentSendError
+from jack_host.kit.provider_http import post, probe
 
 PROVIDER = "the WhatsApp Cloud API"
 #: Graph error code for "more than 24 hours since the customer last wrote".

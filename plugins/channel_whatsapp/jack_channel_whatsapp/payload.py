@@ -14,8 +14,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from jack_host.interfaces import InboundMessage
-from jack_host.phone import InvalidPhoneNumber, normalise_phone
+from jack_host.contract.interfaces import InboundMessage
+from jack_host.kit.phone import InvalidPhoneNumber, normalise_phone
 
 log = logging.getLogger("jack.whatsapp")
 

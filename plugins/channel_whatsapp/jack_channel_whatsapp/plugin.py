@@ -9,13 +9,11 @@ from jack_channel_whatsapp.channel import WhatsappChannel
 from jack_channel_whatsapp.settings import declared_settings
 from jack_channel_whatsapp.webhook import WhatsappWebhook
 from jack_host import hookimpl
-from jack_host.interfaces import Channel
+from jack_host.contract.interfaces import Channel, DoctorCheck
 
 if TYPE_CHECKING:
-    from jack_host.app import JackApp
-    from jack_host.doctor import DoctorCheck
-    from jack_host.settings import Setting
-
+    from jack_host.config.settings import Setting
+    from jack_host.contract.app import App
 
 @hookimpl
 def jack_settings_validators() -> list[Setting]:
@@ -23,21 +21,19 @@ def jack_settings_validators() -> list[Setting]:
 
 
 @hookimpl
-def jack_register_channels(register: Callable[[Channel], None], app: JackApp) -> None:
+def jack_register_channels(register: Callable[[Channel], None], app: App) -> None:
     register(WhatsappChannel(app))
 
 
 @hookimpl
-def jack_add_routes(app: JackApp) -> None:
+def jack_add_routes(app: App) -> None:
     channel = app.channels.get("whatsapp")
     if isinstance(channel, WhatsappChannel):
         app.add_route("/webhooks/whatsapp", WhatsappWebhook(channel))
 
 
 @hookimpl
-def jack_doctor_checks(app: JackApp) -> list[DoctorCheck]:
-    from jack_host.doctor import DoctorCheck
-
+def jack_doctor_checks(app: App) -> list[DoctorCheck]:
     settings = app.settings
     in_use = bool(settings.get("WHATSAPP_ACCESS_TOKEN") or settings.get("WHATSAPP_PHONE_NUMBER_ID"))
     if not in_use:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jack_host.settings import Setting
+from jack_host.config.settings import Setting
 
 DEFAULT_API_URL = "https://graph.facebook.com/v21.0"
 

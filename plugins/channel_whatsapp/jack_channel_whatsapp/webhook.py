@@ -11,7 +11,8 @@ import falcon.asgi
 
 from jack_channel_whatsapp.payload import PayloadError, parse_webhook
 from jack_channel_whatsapp.signature import signature_is_valid
-from jack_host.webhook_metrics import count_webhook_failure
+from jack_host.contract.interfaces import Inbox
+from jack_host.kit.webhook_metrics import count_webhook_failure
 
 if TYPE_CHECKING:
     from jack_channel_whatsapp.channel import WhatsappChannel
@@ -68,7 +69,7 @@ class WhatsappWebhook:
         except PayloadError as exc:
             self._fail("parse_error")
             raise falcon.HTTPBadRequest(title="malformed_payload", description=str(exc)) from None
-        pipeline = getattr(self.app, "pipeline", None)
+        pipeline = self.app.services.find(Inbox)
         if pipeline is None:
             self._fail("no_pipeline")
             raise falcon.HTTPServiceUnavailable(title="unavailable", description="the conversation pipeline is not running")

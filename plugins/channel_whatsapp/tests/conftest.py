@@ -7,9 +7,9 @@ from pathlib import Path
 
 import jack_channel_whatsapp.plugin
 import pytest
-from jack_channel_whatsapp.fake_graph_api import FakeGraphAPI
 
 from jack_host.testing import make_app
+from jack_host.testing.fake_whatsapp import FakeGraphAPI
 
 # pytest runs with --import-mode=importlib, so make the helper module importable by the tests.
 sys.path.insert(0, str(Path(__file__).parent))

@@ -2,7 +2,7 @@
 
 from jack_channel_whatsapp import plugin
 
-from jack_host.doctor import run_doctor
+from jack_host.cli.doctor import run_doctor
 from jack_host.testing import make_app
 
 

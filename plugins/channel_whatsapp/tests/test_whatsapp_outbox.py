@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import httpx
-from jack_channel_whatsapp.fake_graph_api import graph_error
 from whatsapp_helpers import guest_writes, messages_change, replies, sign, webhook_body
 
 from jack_host.testing import running_app, wait_until
+from jack_host.testing.fake_whatsapp import graph_error
 
 FAST_RETRIES = {"OUTBOX_BACKOFF_SECONDS": "0.05", "OUTBOX_MAX_BACKOFF_SECONDS": "0.2", "OUTBOX_MAX_ATTEMPTS": "3"}
 

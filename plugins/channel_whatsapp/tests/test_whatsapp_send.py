@@ -6,12 +6,12 @@ import asyncio
 import datetime as dt
 
 import pytest
-from jack_channel_whatsapp.fake_graph_api import graph_error
 from whatsapp_helpers import PHONE_NUMBER_ID
 
-from jack_host.interfaces import OutboundMessage, PermanentSendError, TransientSendError
-from jack_host.testing_http import Reply
-from jack_host.webhook_metrics import webhook_failure_counts
+from jack_host.contract.interfaces import OutboundMessage, PermanentSendError, TransientSendError
+from jack_host.kit.webhook_metrics import webhook_failure_counts
+from jack_host.testing.fake_whatsapp import graph_error
+from jack_host.testing.loopback import Reply
 
 
 def outbound(body: str = "Breakfast is served 7-10 in the garden room.", hours_ago: float | None = 1) -> OutboundMessage:

@@ -18,8 +18,8 @@ from whatsapp_helpers import (
     webhook_body,
 )
 
+from jack_host.kit.webhook_metrics import webhook_failure_counts
 from jack_host.testing import running_app, wait_until
-from jack_host.webhook_metrics import webhook_failure_counts
 
 
 def post(base: str, body: bytes, signature: str | None) -> httpx.Response:
@@ -109,8 +109,8 @@ def test_batched_payload_is_stored_once_even_when_meta_retries(make_wa_app):
     # one guest per number, in E.164, and two conversations
     conversation_ids = {m.conversation_id for m in rows.values()}
     assert len(conversation_ids) == 2
-    assert app.pipeline.find_conversation_id("whatsapp", "+15551234567") == rows["wamid.T1"].conversation_id
-    assert app.pipeline.find_conversation_id("whatsapp", "+447700900123") == rows["wamid.L1"].conversation_id
+    assert app.services.conversations.find_conversation_id("whatsapp", "+15551234567") == rows["wamid.T1"].conversation_id
+    assert app.services.conversations.find_conversation_id("whatsapp", "+447700900123") == rows["wamid.L1"].conversation_id
 
 
 def test_malformed_json_is_a_clear_400(make_wa_app):

@@ -6,12 +6,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from jack_host import hookimpl
-from jack_host.interfaces import LLMProvider
-from jack_host.settings import Setting
+from jack_host.config.settings import Setting
+from jack_host.contract.interfaces import LLMProvider
 from jack_llm_ollama.provider import DEFAULT_BASE_URL, DEFAULT_MODEL, OllamaProvider
 
 if TYPE_CHECKING:
-    from jack_host.app import JackApp
+    from jack_host.contract.app import App
 
 
 def _check_url(value: str) -> str | None:
@@ -29,5 +29,5 @@ def jack_settings_validators() -> list[Setting]:
 
 
 @hookimpl
-def jack_register_llm_providers(register: Callable[[LLMProvider], None], app: JackApp) -> None:
+def jack_register_llm_providers(register: Callable[[LLMProvider], None], app: App) -> None:
     register(OllamaProvider(app))

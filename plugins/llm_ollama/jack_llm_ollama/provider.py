@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from jack_host.interfaces import ComponentHealth
-from jack_host.llm.providers import LiteLLMProvider
+from jack_host.contract.interfaces import ComponentHealth
+from jack_host.kit.litellm_provider import LiteLLMProvider
 
 if TYPE_CHECKING:
-    from jack_host.app import JackApp
+    from jack_host.contract.app import App
 
 DEFAULT_BASE_URL = "http://localhost:11434"
 DEFAULT_MODEL = "llama3.1"
@@ -23,7 +23,7 @@ class OllamaProvider(LiteLLMProvider):
 
     is_local = True
 
-    def __init__(self, app: JackApp):
+    def __init__(self, app: App):
         self.base_url = str(app.settings.get("OLLAMA_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
         self.ollama_model = str(app.settings.get("OLLAMA_MODEL") or DEFAULT_MODEL)
         super().__init__("ollama", f"ollama_chat/{self.ollama_model}", app.settings, api_base=self.base_url)

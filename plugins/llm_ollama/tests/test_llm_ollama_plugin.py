@@ -6,12 +6,12 @@ import jack_llm_ollama.plugin
 import pytest
 from sqlmodel import Session, select
 
-from jack_host.costs.models import AIUsage
-from jack_host.health import health_document
-from jack_host.interfaces import LLMRequest
-from jack_host.llm.fake_servers import FakeOllama
-from jack_host.settings import SettingsError
+from jack_host.builtin.costs.models import AIUsage
+from jack_host.config.settings import SettingsError
+from jack_host.contract.interfaces import LLMRequest
 from jack_host.testing import free_port, make_app
+from jack_host.testing.fake_llm import FakeOllama
+from jack_host.web.health import health_document
 
 PLUGIN = ("llm_ollama", jack_llm_ollama.plugin)
 
@@ -19,7 +19,7 @@ PLUGIN = ("llm_ollama", jack_llm_ollama.plugin)
 async def test_llm_ollama_answers_through_api_chat_and_costs_zero(tmp_path):
     with FakeOllama(input_tokens=42, output_tokens=7) as ollama:
         app = make_app(tmp_path, plugins=[PLUGIN], env={"OLLAMA_BASE_URL": ollama.base_url, "AI_PROVIDER_ORDER": "ollama"})
-        result = await app.llm.complete(LLMRequest(messages=[{"role": "user", "content": "Pool hours?"}]), conversation_id=5)
+        result = await app.services.llm.complete(LLMRequest(messages=[{"role": "user", "content": "Pool hours?"}]), conversation_id=5)
 
         [sent] = ollama.completion_requests()
         assert sent.path == "/api/chat"

@@ -1,0 +1,225 @@
+"""Deciding the answer to one guest message: ONE model call, or the knowledge base without a model.
+
+The model gets the hotel profile, the best-matching knowledge articles and the
+recent history, and must return one JSON object::
+
+    {"reply": "...", "language": "es", "confident": true, "needs_human": false,
+     "department": "front_desk", "urgency": "standard", "reason": ""}
+
+Anything else (no JSON, no reply text) counts as "no confident answer" and
+escalates.  Every plan records how it was made in ``meta["path"]``:
+``llm`` (the model answered), ``knowledge`` (no model configured; the answer is a
+confidently matching article) or ``holding`` (a "someone will follow up" text).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from jack_host.builtin.conversations.escalation import Escalation, detect, handover_text
+from jack_host.builtin.conversations.tasks import DEPARTMENTS, normalize_department, normalize_priority
+from jack_host.contract.interfaces import LLMRequest
+from jack_host.contract.services import AllProvidersFailed, KnowledgeMatch, NoProviderConfigured
+from jack_host.kit.language import guess_language
+
+if TYPE_CHECKING:
+    from jack_host.builtin.conversations.hotel_profile import HotelProfileService
+    from jack_host.contract.app import App
+
+log = logging.getLogger("jack.ai_reply")
+KNOWLEDGE_IN_PROMPT = 3
+
+
+@dataclass
+class ReplyPlan:
+    body: str
+    meta: dict[str, Any] = field(default_factory=dict)
+    language: str | None = None
+    escalation: Escalation | None = None
+
+
+@dataclass
+class ModelAnswer:
+    reply: str
+    language: str | None
+    confident: bool
+    needs_human: bool
+    department: str
+    urgency: str
+    reason: str
+
+
+def parse_model_answer(text: str) -> ModelAnswer | None:
+    """Read the model's JSON object, tolerating code fences and chatter around it; None if unusable."""
+    candidate = (text or "").strip()
+    fenced = re.search(r"```(?:json)?\s*(.*?)```", candidate, re.DOTALL)
+    if fenced:
+        candidate = fenced.group(1).strip()
+    data: Any = None
+    try:
+        data = json.loads(candidate)
+    except ValueError:
+        start, end = candidate.find("{"), candidate.rfind("}")
+        if start != -1 and end > start:
+            try:
+                data = json.loads(candidate[start : end + 1])
+            except ValueError:
+                data = None
+    if not isinstance(data, dict):
+        return None
+    reply = data.get("reply")
+    if not isinstance(reply, str):
+        reply = ""
+    needs_human = _flag(data.get("needs_human"))
+    if not reply.strip() and not needs_human:
+        return None
+    language = data.get("language")
+    return ModelAnswer(
+        reply=reply.strip(),
+        language=language.strip().lower()[:8] if isinstance(language, str) and language.strip() else None,
+        confident=_flag(data.get("confident", True)),
+        needs_human=needs_human,
+        department=normalize_department(data.get("department")),
+        urgency=normalize_priority(data.get("urgency")),
+        reason=str(data.get("reason") or "")[:200],
+    )
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"true", "yes", "1"}
+    return bool(value)
+
+
+class Responder:
+    """Plans the reply to a guest message (no database writes: the worker commits the plan)."""
+
+    def __init__(self, app: App, hotel_profile: HotelProfileService):
+        self.app = app
+        self.hotel_profile = hotel_profile
+
+    async def plan(
+        self, *, body: str, conversation: dict[str, Any], guest: dict[str, Any], history: list[dict[str, Any]], message_meta: dict[str, Any]
+    ) -> ReplyPlan:
+        # Evidence from this message first (the channel's word, then its stop words), then the past.
+        known_language = (
+            message_meta.get("language") or guess_language(body) or conversation.get("language") or guest.get("preferred_language")
+        )
+        hit = detect(body)
+        if hit is not None:
+            # Keywords decide without the model: a guest in an emergency needs staff now, not prose.
+            language = message_meta.get("language") or hit.language
+            return ReplyPlan(
+                handover_text(language, emergency=hit.reason == "emergency"),
+                {"path": "holding", "escalation_reason": hit.reason, "language": language},
+                language,
+                Escalation(hit.reason, hit.department, hit.priority, _summary(body)),
+            )
+        matches = self.app.services.knowledge.search(body, limit=KNOWLEDGE_IN_PROMPT)
+        request = LLMRequest(messages=self.prompt(body, history, matches, conversation), json_mode=True)
+        try:
+            result = await self.app.services.llm.complete(request, conversation_id=conversation["id"], guest_id=guest["id"])
+        except NoProviderConfigured:
+            return self._without_model(body, matches, known_language)
+        except AllProvidersFailed as exc:
+            log.warning("every LLM provider failed for conversation %s: %s", conversation["id"], exc)
+            language = known_language
+            return ReplyPlan(
+                handover_text(language),
+                {"path": "holding", "escalation_reason": "ai_failed", "language": language, "error": str(exc)[:500]},
+                language,
+                Escalation("ai_failed", "front_desk", "standard", _summary(body)),
+            )
+        model_meta = {
+            "provider": result.provider,
+            "model": result.response.model,
+            "fallback": result.fallback,
+            "latency_ms": round(result.latency_ms, 1),
+            "knowledge_ids": [m.article["id"] for m in matches],
+        }
+        answer = parse_model_answer(result.response.text)
+        if answer is None:
+            language = known_language
+            return ReplyPlan(
+                handover_text(language),
+                {"path": "holding", "escalation_reason": "unusable_model_reply", "language": language, **model_meta},
+                language,
+                Escalation("no_confident_answer", "front_desk", "standard", _summary(body)),
+            )
+        language = answer.language or known_language
+        if answer.needs_human or not answer.confident:
+            reason = "model_needs_human" if answer.needs_human else "no_confident_answer"
+            return ReplyPlan(
+                answer.reply or handover_text(language),
+                {"path": "llm" if answer.reply else "holding", "escalation_reason": reason, "language": language, **model_meta},
+                language,
+                Escalation(reason, answer.department, answer.urgency, answer.reason or _summary(body)),
+            )
+        return ReplyPlan(answer.reply, {"path": "llm", "language": language, **model_meta}, language)
+
+    def _without_model(self, body: str, matches: list[KnowledgeMatch], known_language: str | None) -> ReplyPlan:
+        language = known_language
+        if matches and matches[0].confident:
+            article = matches[0].article
+            return ReplyPlan(
+                article["body"],
+                {"path": "knowledge", "knowledge_id": article["id"], "knowledge_title": article["title"],
+                 "score": matches[0].score, "coverage": matches[0].coverage, "language": language},
+                language,
+            )
+        return ReplyPlan(
+            handover_text(language),
+            {"path": "holding", "escalation_reason": "no_confident_answer", "language": language},
+            language,
+            Escalation("no_confident_answer", "front_desk", "standard", _summary(body)),
+        )
+
+    def prompt(self, body: str, history: list[dict[str, Any]], matches: list[KnowledgeMatch], conversation: dict[str, Any]) -> list[dict[str, str]]:
+        profile = self.hotel_profile.get()
+        try:
+            local_now = dt.datetime.now(self.app.hotel_timezone()).strftime("%A %Y-%m-%d %H:%M")
+        except Exception:  # a bad timezone must not stop replies
+            local_now = dt.datetime.now(dt.UTC).strftime("%A %Y-%m-%d %H:%M UTC")
+        facts = [
+            f"Hotel: {profile['name']}",
+            f"Local time at the hotel: {local_now} ({profile['timezone']})",
+            f"Check-in from {profile['check_in_time']}; check-out until {profile['check_out_time']}",
+            f"Languages spoken by staff: {', '.join(profile['languages']) or 'en'}",
+        ]
+        for label, key in (("Phone", "phone"), ("E-mail", "email"), ("Address", "address"), ("Website", "website")):
+            if profile.get(key):
+                facts.append(f"{label}: {profile[key]}")
+        articles = "\n\n".join(f"[{i}] {m.article['title']}\n{m.article['body']}" for i, m in enumerate(matches, 1)) or "(none match)"
+        system = (
+            f"You are the concierge of {profile['name']}, answering a guest on the {conversation['channel']} channel.\n\n"
+            "Hotel facts:\n" + "\n".join(facts) + "\n\n"
+            "Knowledge articles that may answer the guest:\n" + articles + "\n\n"
+            "Answer only from the hotel facts and the articles. Be brief and warm. Write the reply in the language the "
+            "guest writes in. If the facts and articles do not answer the question, do not guess: set confident to false "
+            "and say a colleague will follow up. Set needs_human to true when the guest asks for a person, complains, "
+            "reports an emergency, or asks for something staff must do (bring items, fix something, a booking change).\n\n"
+            "Respond with one JSON object and nothing else:\n"
+            '{"reply": "text for the guest", "language": "ISO 639-1 code of the guest\'s language", '
+            '"confident": true, "needs_human": false, '
+            f'"department": "one of {"/".join(DEPARTMENTS)}", "urgency": "urgent/high/standard/low", '
+            '"reason": "why staff are needed, if they are"}'
+        )
+        messages = [{"role": "system", "content": system}]
+        for item in history:
+            if item["sender"] == "guest":
+                messages.append({"role": "user", "content": item["body"]})
+            elif item["sender"] in ("ai", "staff"):
+                prefix = "[staff] " if item["sender"] == "staff" else ""
+                messages.append({"role": "assistant", "content": prefix + item["body"]})
+        messages.append({"role": "user", "content": body})
+        return messages
+
+
+def _summary(body: str) -> str:
+    text = " ".join(body.split())
+    return text if len(text) <= 120 else text[:117] + "..."

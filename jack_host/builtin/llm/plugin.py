@@ -1,0 +1,85 @@
+"""The LLM gateway (``app.services.llm``: providers in order, every call priced) and the paid providers.
+
+``AI_MODEL`` and ``AI_FALLBACK_MODEL`` are reached through LiteLLM, as ``primary`` and ``secondary``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from jack_host import hookimpl
+from jack_host.builtin.llm.service import LLMService
+from jack_host.cli.doctor import DoctorCheck
+from jack_host.config.settings import Setting
+from jack_host.contract.interfaces import LLMProvider
+from jack_host.contract.services import LLM
+from jack_host.kit.litellm import litellm
+from jack_host.kit.litellm_provider import LiteLLMProvider
+
+if TYPE_CHECKING:
+    from jack_host.contract.app import App
+
+log = logging.getLogger("jack.llm")
+
+
+@hookimpl
+def jack_settings_validators() -> list[Setting]:
+    return [
+        Setting("AI_MODEL", str, "", "LiteLLM model name, e.g. anthropic/claude-sonnet-4-5 or openai/gpt-4o; empty = no model"),
+        Setting("AI_FALLBACK_MODEL", str, "", "a second paid model tried when AI_MODEL fails (provider name 'secondary'), e.g. openai/gpt-4o"),
+        Setting(
+            "AI_PROVIDER_ORDER",
+            str,
+            "",
+            "providers to try in order, comma-separated, e.g. primary,secondary,ollama (default: primary, secondary, other paid, local)",
+        ),
+        Setting("AI_TIMEOUT_SECONDS", float, 20.0, "a provider slower than this is skipped for the next one", minimum=0.1),
+        Setting("ANTHROPIC_API_KEY", str, "", "key for anthropic/* models"),
+        Setting("ANTHROPIC_API_BASE", str, "", "base URL of an Anthropic Messages API server (default https://api.anthropic.com)"),
+        Setting("OPENAI_API_KEY", str, "", "key for openai/* models"),
+        Setting("OPENAI_API_BASE", str, "", "base URL of an OpenAI-compatible server, e.g. http://vllm:8000/v1"),
+    ]
+
+
+@hookimpl
+def jack_register_llm_providers(register: Callable[[LLMProvider], None], app: App) -> None:
+    register(LiteLLMProvider("primary", str(app.settings.get("AI_MODEL") or ""), app.settings))
+    fallback_model = str(app.settings.get("AI_FALLBACK_MODEL") or "")
+    if fallback_model:
+        register(LiteLLMProvider("secondary", fallback_model, app.settings))
+
+
+@hookimpl
+def jack_register_services(provide: Callable[[type, object], None], app: App) -> None:
+    provide(LLM, LLMService(app))
+
+
+@hookimpl
+def jack_startup(app: App) -> Awaitable[None]:
+    unknown = app.services.llm.unknown_names_in_order()
+    if unknown:
+        log.warning("AI_PROVIDER_ORDER names providers that are not registered: %s (registered: %s)", ", ".join(unknown), ", ".join(app.llm_providers))
+
+    async def warm_up() -> None:
+        # Import LiteLLM in the background so the first guest does not wait for it.
+        if app.services.llm.available():
+            app.warm_up.in_thread("litellm-import", litellm)
+
+    return warm_up()
+
+
+@hookimpl
+def jack_doctor_checks(app: App) -> list[DoctorCheck]:
+    unknown = app.services.llm.unknown_names_in_order()
+    order = [p.name for p in app.services.llm.ordered_providers()]
+    return [
+        DoctorCheck(
+            "AI providers: every name in AI_PROVIDER_ORDER is registered",
+            not unknown,
+            f"will try {', '.join(order) or 'no provider'}" + (f"; unknown: {', '.join(unknown)}" if unknown else ""),
+            f"registered providers are {', '.join(app.llm_providers)}; fix AI_PROVIDER_ORDER or install the missing plugin",
+            must_fix=False,
+        )
+    ]

@@ -1,0 +1,140 @@
+"""Choosing a provider for each call, falling back to the next one on failure, and recording every call."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from jack_host.contract.interfaces import (
+    LLMProvider,
+    LLMProviderError,
+    LLMRequest,
+    NotConfiguredError,
+)
+from jack_host.contract.services import (
+    LLM,
+    AICall,
+    AllProvidersFailed,
+    BudgetExhausted,
+    LLMResult,
+    NoProviderConfigured,
+)
+from jack_host.kit.litellm import litellm_loaded
+from jack_host.kit.litellm_provider import classify_error
+
+if TYPE_CHECKING:
+    from jack_host.contract.app import App
+
+log = logging.getLogger("jack.llm")
+
+#: Extra seconds beyond the request timeout before the service itself gives up on a provider
+#: (a provider that ignores its timeout must not hold a guest's reply forever).
+TIMEOUT_GRACE = 2.0
+
+
+class LLMService(LLM):
+    """``await app.services.llm.complete(request, conversation_id=..., guest_id=...)``.
+
+    Providers are tried in ``AI_PROVIDER_ORDER`` (comma-separated names; default:
+    ``primary``, ``secondary``, other paid providers, then local ones), skipping
+    unconfigured ones.  A timeout (``AI_TIMEOUT_SECONDS``), a 5xx, a 429, a refused
+    connection or any other provider error moves on to the next provider.  Every
+    attempt is written to the cost ledger (``app.services.costs``).  While a budget's
+    ``fallback_to_local`` is in force only local providers are called.
+    """
+
+    def __init__(self, app: App):
+        self.app = app
+
+    def provider_order(self) -> list[str]:
+        configured = [n.strip() for n in str(self.app.settings.get("AI_PROVIDER_ORDER") or "").split(",") if n.strip()]
+        if configured:
+            return configured
+        registered = self.app.llm_providers
+        rest = [n for n in registered if n not in ("primary", "secondary")]
+        return ["primary", "secondary", *[n for n in rest if not registered[n].is_local], *[n for n in rest if registered[n].is_local]]
+
+    def unknown_names_in_order(self) -> list[str]:
+        """Names in an explicit ``AI_PROVIDER_ORDER`` that no plugin registered (a typo, a missing plugin)."""
+        if not str(self.app.settings.get("AI_PROVIDER_ORDER") or "").strip():
+            return []
+        return [name for name in self.provider_order() if name not in self.app.llm_providers]
+
+    def ordered_providers(self) -> list[LLMProvider]:
+        registered = self.app.llm_providers
+        return [registered[name] for name in self.provider_order() if name in registered and registered[name].is_configured()]
+
+    def available(self) -> bool:
+        return bool(self.ordered_providers())
+
+    def timeout_for(self, request: LLMRequest) -> float:
+        return float(request.timeout or self.app.settings.get("AI_TIMEOUT_SECONDS") or 20.0)
+
+    async def complete(self, request: LLMRequest, *, conversation_id: int | None = None, guest_id: int | None = None) -> LLMResult:
+        providers = self.ordered_providers()
+        if not providers:
+            raise NoProviderConfigured("no LLM provider is configured (set AI_MODEL and its API key)")
+        first = providers[0]
+        reason: str | None = None
+        paused = self.app.services.costs.local_only()  # one indexed read: cheaper on the loop than a thread hop
+        if paused is not None:
+            local = [p for p in providers if p.is_local]
+            local += [p for p in self.app.llm_providers.values() if p.is_local and p.is_configured() and p not in local]
+            if not local:
+                raise BudgetExhausted(
+                    [f"paid AI calls are stopped: {paused.budget} budget for {paused.period} reached {paused.threshold:.0%} "
+                     "(fallback_to_local) and no local model is configured; run `jack costs resume` to lift it"]
+                )
+            providers, reason = local, "budget"
+        timeout = self.timeout_for(request)
+        request = dataclasses.replace(request, timeout=timeout)
+        # LiteLLM's first import takes seconds of CPU: it must not count against the first provider's timeout.
+        await litellm_loaded()
+        errors = []
+        for provider in providers:
+            fallback = provider is not first
+            started = time.perf_counter()
+            call = AICall(
+                provider=provider.name,
+                model=provider.model,
+                conversation_id=conversation_id,
+                guest_id=guest_id,
+                fallback=fallback,
+                is_local=provider.is_local,
+            )
+            try:
+                async with asyncio.timeout(timeout + TIMEOUT_GRACE):  # unlike wait_for, no task per call
+                    response = await provider.complete(request)
+            except Exception as exc:  # whatever a provider does, the next one gets its chance
+                call.latency_ms = (time.perf_counter() - started) * 1000
+                call.outcome, _ = _outcome_of(exc)
+                call.error = str(exc) or type(exc).__name__
+                errors.append(f"{provider.name}: {call.outcome}: {call.error}"[:500])
+                reason = reason or call.outcome
+                log.warning("LLM provider %s failed (%s): %s", provider.name, call.outcome, call.error)
+                await self._record(call)
+                continue
+            call.latency_ms = (time.perf_counter() - started) * 1000
+            call.input_tokens, call.output_tokens = response.input_tokens, response.output_tokens
+            await self._record(call)
+            return LLMResult(response, provider.name, fallback, call.latency_ms, reason if fallback else None)
+        raise AllProvidersFailed(errors)
+
+    async def _record(self, call: AICall) -> None:
+        try:
+            await self.app.services.costs.record_ai_call(call)
+        except Exception:  # the guest's reply matters more than the ledger; the log keeps the trace
+            log.exception("could not record the AI call to %s in the cost ledger", call.provider)
+
+
+def _outcome_of(exc: BaseException) -> tuple[str, int | None]:
+    if isinstance(exc, LLMProviderError):
+        return exc.outcome, exc.status_code
+    if isinstance(exc, TimeoutError):
+        return "timeout", None
+    if isinstance(exc, NotConfiguredError):
+        return "not_configured", None
+    return classify_error(exc)

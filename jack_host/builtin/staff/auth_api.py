@@ -1,0 +1,99 @@
+"""``/api/v1/auth/*``: sign in, refresh, sign out, and who am I."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+import falcon
+from pydantic import Field
+
+from jack_host.builtin.staff import accounts
+from jack_host.builtin.staff.auth import StaffAuth, rate_limited, require_role, unauthorized
+from jack_host.builtin.staff.models import StaffUser
+from jack_host.builtin.staff.tokens import TokenError
+from jack_host.builtin.staff.validation import Body, read_body
+
+if TYPE_CHECKING:
+    from jack_host.contract.app import App
+
+
+class LoginBody(Body):
+    email: str = Field(min_length=1, max_length=320)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class RefreshBody(Body):
+    refresh_token: str = Field(min_length=1, max_length=512)
+
+
+def token_response(app: App, user: StaffUser, refresh_token: str) -> dict:
+    access, expires_in = StaffAuth.of(app).tokens.issue_access(user)
+    return {
+        "access_token": access,
+        "token_type": "Bearer",
+        "expires_in": expires_in,
+        "refresh_token": refresh_token,
+        "user": user.as_dict(),
+    }
+
+
+class LoginResource:
+    def __init__(self, app: App):
+        self.app = app
+
+    async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        body = await read_body(req, LoginBody)
+        auth = StaffAuth.of(self.app)
+        email = accounts.normalize_email(body.email)
+        ip = req.context.client_ip
+        wait = auth.limiter.retry_after(email, ip)
+        if wait:
+            raise rate_limited(f"too many failed sign-ins; try again in {wait} s", wait)
+        user = await asyncio.to_thread(accounts.authenticate, self.app.engine, email, body.password)
+        if user is None:
+            auth.limiter.failed(email, ip)
+            raise unauthorized("wrong e-mail or password, or the account is disabled")
+        auth.limiter.succeeded(email)
+        refresh = await asyncio.to_thread(auth.tokens.issue_refresh, user.id)
+        resp.media = token_response(self.app, user, refresh)
+
+
+class RefreshResource:
+    def __init__(self, app: App):
+        self.app = app
+
+    async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        body = await read_body(req, RefreshBody)
+        try:
+            user, refresh = await asyncio.to_thread(StaffAuth.of(self.app).tokens.rotate, body.refresh_token)
+        except TokenError as exc:
+            raise unauthorized(str(exc), invalid_token=True) from None
+        resp.media = token_response(self.app, user, refresh)
+
+
+class LogoutResource:
+    def __init__(self, app: App):
+        self.app = app
+
+    async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        body = await read_body(req, RefreshBody)
+        # Unknown tokens are fine: signing out twice is not an error worth showing anyone.
+        await asyncio.to_thread(StaffAuth.of(self.app).tokens.revoke, body.refresh_token)
+        resp.status = falcon.HTTP_204
+
+
+@falcon.before(require_role("staff"))
+class MeResource:
+    def __init__(self, app: App):
+        self.app = app
+
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        resp.media = req.context.staff.as_dict()
+
+
+def add_auth_routes(app: App) -> None:
+    app.add_route("/api/v1/auth/login", LoginResource(app))
+    app.add_route("/api/v1/auth/refresh", RefreshResource(app))
+    app.add_route("/api/v1/auth/logout", LogoutResource(app))
+    app.add_route("/api/v1/auth/me", MeResource(app))

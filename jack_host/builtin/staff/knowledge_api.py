@@ -1,0 +1,120 @@
+"""``/api/v1/knowledge``: every staff member reads and searches; managers and admins edit.
+
+Storage and search are ``app.services.knowledge`` (the same BM25 index the AI answers from).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+import falcon
+from pydantic import Field
+from sqlalchemy.exc import IntegrityError
+
+from jack_host.builtin.knowledge.knowledge_base import ArticleNotFound
+from jack_host.builtin.staff.auth import conflict, not_found, require_role
+from jack_host.builtin.staff.validation import Body, Page, Query, read_body, read_query
+
+if TYPE_CHECKING:
+    from jack_host.contract.app import App
+
+
+class ArticleBody(Body):
+    title: str = Field(min_length=1, max_length=200)
+    body: str = Field(min_length=1, max_length=20000)
+    category: str = Field(default="", max_length=64)
+    tags: list[str] = Field(default_factory=list, max_length=30)
+
+
+class ArticlePatch(Body):
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    body: str | None = Field(default=None, min_length=1, max_length=20000)
+    category: str | None = Field(default=None, max_length=64)
+    tags: list[str] | None = Field(default=None, max_length=30)
+
+
+class ArticleFilters(Page):
+    category: str | None = Field(default=None, max_length=64)
+
+
+class SearchQuery(Query):
+    q: str = Field(min_length=1, max_length=200)
+    limit: int = Field(default=10, ge=1, le=50)
+
+
+def duplicate_title(title: str | None) -> falcon.HTTPError:
+    return conflict(f"an article titled '{title}' already exists")
+
+
+class KnowledgeResource:
+    def __init__(self, app: App):
+        self.app = app
+
+    @falcon.before(require_role("staff"))
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        filters = read_query(req, ArticleFilters)
+        articles = await asyncio.to_thread(self.app.services.knowledge.list, filters.category)
+        page = articles[filters.offset : filters.offset + filters.limit]
+        resp.media = {"items": page, "total": len(articles), "limit": filters.limit, "offset": filters.offset}
+
+    @falcon.before(require_role("manager"))
+    async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        body = await read_body(req, ArticleBody)
+        try:
+            article = await asyncio.to_thread(self.app.services.knowledge.create, **body.model_dump())
+        except (ValueError, IntegrityError):  # the body model already refused empty fields
+            raise duplicate_title(body.title) from None
+        resp.status = falcon.HTTP_201
+        resp.media = article
+
+
+class ArticleResource:
+    def __init__(self, app: App):
+        self.app = app
+
+    @falcon.before(require_role("staff"))
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, article_id: int) -> None:
+        article = await asyncio.to_thread(self.app.services.knowledge.get, article_id)
+        if article is None:
+            raise not_found(f"knowledge article {article_id} does not exist")
+        resp.media = article
+
+    @falcon.before(require_role("manager"))
+    async def on_put(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, article_id: int) -> None:
+        body = await read_body(req, ArticlePatch)
+        fields = body.model_dump(exclude_unset=True, exclude_none=True)
+        try:
+            resp.media = await asyncio.to_thread(self.app.services.knowledge.update, article_id, **fields)
+        except ArticleNotFound as exc:
+            raise not_found(str(exc)) from None
+        except IntegrityError:  # the new title belongs to another article
+            raise duplicate_title(fields.get("title")) from None
+
+    @falcon.before(require_role("manager"))
+    async def on_delete(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, article_id: int) -> None:
+        if not await asyncio.to_thread(self.app.services.knowledge.delete, article_id):
+            raise not_found(f"knowledge article {article_id} does not exist")
+        resp.status = falcon.HTTP_204
+
+
+class KnowledgeSearchResource:
+    def __init__(self, app: App):
+        self.app = app
+
+    @falcon.before(require_role("staff"))
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        query = read_query(req, SearchQuery)
+        matches = await asyncio.to_thread(self.app.services.knowledge.search, query.q, query.limit)
+        resp.media = {
+            "q": query.q,
+            "items": [
+                {**m.article, "score": m.score, "coverage": m.coverage, "confident": m.confident} for m in matches
+            ],
+        }
+
+
+def add_knowledge_routes(app: App) -> None:
+    app.add_route("/api/v1/knowledge", KnowledgeResource(app))
+    app.add_route("/api/v1/knowledge/search", KnowledgeSearchResource(app))
+    app.add_route("/api/v1/knowledge/{article_id:int}", ArticleResource(app))

@@ -1,0 +1,441 @@
+"""Services: what one feature offers and another uses, declared here and nowhere else.
+
+A feature (built-in or pip-installed) provides a service in ``jack_register_services``::
+
+    @hookimpl
+    def jack_register_services(provide, app):
+        provide(Knowledge, KnowledgeBase(app.engine, app.settings))
+
+and any plugin finds it through the app's registry, by the interface it declares::
+
+    app.services.knowledge.search("breakfast")       # a service declared below
+    app.services.get(MyService)                       # any other declared interface
+
+Each interface is a :class:`typing.Protocol`: it lists exactly what a consumer may call,
+so a consumer never depends on the class behind it.  A plugin may declare its own
+interfaces the same way and provide them through the same hook.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+from jack_host.contract.interfaces import Alert, Inbox, LLMProvider, LLMRequest, LLMResponse
+
+T = TypeVar("T")
+
+
+class ServiceUnavailable(LookupError):
+    """No plugin provides the service asked for (its feature is disabled or not installed)."""
+
+
+class ServiceConflict(RuntimeError):
+    """Two plugins provide the same service; the message names both."""
+
+
+# --------------------------------------------------------------------------- declared services
+
+
+@runtime_checkable
+class Alerts(Protocol):
+    """Record an alert and hand it to every configured alert route."""
+
+    async def raise_alert(self, alert: Alert) -> Any:
+        """Store ``alert`` and deliver it; a failing route never hides it."""
+        ...
+
+
+@runtime_checkable
+class Events(Protocol):
+    """In-process events for live screens (``message.created``, ``task.updated``...)."""
+
+    def publish(self, type: str, payload: dict[str, Any]) -> None:
+        """Send ``payload`` to every current subscriber; never blocks."""
+        ...
+
+    def subscribe(self) -> AbstractAsyncContextManager[Any]:
+        """``async with events.subscribe() as queue:`` receives ``{"type", "data"}`` dicts."""
+        ...
+
+
+@dataclass
+class KnowledgeMatch:
+    """One search result: the article (as a dict), its BM25 score and how much of the question it covers."""
+
+    article: dict[str, Any]
+    score: float
+    coverage: float
+    #: Good enough to answer a guest from without a model.
+    confident: bool
+
+
+@runtime_checkable
+class Knowledge(Protocol):
+    """The hotel's knowledge articles and their search."""
+
+    def list(self, category: str | None = None) -> list[dict[str, Any]]:
+        """Every article (optionally of one category), as dicts."""
+        ...
+
+    def get(self, article_id: int) -> dict[str, Any] | None:
+        """One article, or ``None``."""
+        ...
+
+    def create(self, title: str, body: str, category: str = "", tags: Any = None) -> dict[str, Any]:
+        """Add an article; return it."""
+        ...
+
+    def update(self, article_id: int, **fields: Any) -> dict[str, Any]:
+        """Change an article's title, body, category or tags; return it."""
+        ...
+
+    def delete(self, article_id: int) -> bool:
+        """Remove an article; False when there was none."""
+        ...
+
+    def search(self, query: str, limit: int = 3) -> list[KnowledgeMatch]:
+        """The best matches for ``query``, best first."""
+        ...
+
+    def best_confident(self, query: str) -> KnowledgeMatch | None:
+        """The best match when it is good enough to answer a guest with, else ``None``."""
+        ...
+
+    def import_file(self, path: Path) -> Any:
+        """Add or update articles from a YAML, Markdown or CSV file; return a report."""
+        ...
+
+
+@runtime_checkable
+class Tasks(Protocol):
+    """Work for staff: requests and escalations, with priorities and SLAs."""
+
+    def create(self, **fields: Any) -> dict[str, Any]:
+        """Open a task (``title``, ``department``, ``priority``...); return it."""
+        ...
+
+    def list(self, status: str | None = None, department: str | None = None, assignee_id: int | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        """Tasks matching the filters, newest first."""
+        ...
+
+    def get(self, task_id: int) -> dict[str, Any] | None:
+        """One task, or ``None``."""
+        ...
+
+    def claim(self, task_id: int, staff_user_id: int) -> dict[str, Any]:
+        """Assign the task to a staff member and mark it in progress."""
+        ...
+
+    def complete(self, task_id: int, staff_user_id: int | None = None) -> dict[str, Any]:
+        """Mark the task done."""
+        ...
+
+    def check_sla(self) -> list[dict[str, Any]]:
+        """Mark tasks past their SLA as breached; return the newly breached ones."""
+        ...
+
+    def sla_counts(self) -> dict[str, int]:
+        """Open tasks by SLA state, for ``/health`` and metrics."""
+        ...
+
+
+@runtime_checkable
+class HotelProfile(Protocol):
+    """The hotel's name, times, languages and contacts, as staff edit them."""
+
+    def get(self) -> dict[str, Any]:
+        """The profile as a dict."""
+        ...
+
+    def update(self, **fields: Any) -> dict[str, Any]:
+        """Change profile fields; return the profile."""
+        ...
+
+
+@runtime_checkable
+class Conversations(Protocol):
+    """Conversations as staff see and steer them (guests' messages come in through :class:`Inbox`)."""
+
+    def list_conversations(self, state: str | None = None, channel: str | None = None, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+        """Conversations, newest activity first."""
+        ...
+
+    def get_conversation(self, conversation_id: int) -> dict[str, Any] | None:
+        """One conversation with its guest, or ``None``."""
+        ...
+
+    def get_guest(self, guest_id: int) -> dict[str, Any] | None:
+        """One guest, or ``None``."""
+        ...
+
+    def history(self, conversation_id: int, limit: int = 100) -> list[dict[str, Any]]:
+        """The conversation's messages, oldest first."""
+        ...
+
+    def find_conversation_id(self, channel: str, guest_address: str) -> int | None:
+        """The open conversation of a guest on a channel, if any."""
+        ...
+
+    async def send_staff_reply(self, conversation_id: int, body: str, staff_user_id: int | None) -> int:
+        """Queue a staff member's reply to the guest; return the message id."""
+        ...
+
+    def take_over(self, conversation_id: int, staff_user_id: int | None) -> dict[str, Any]:
+        """Staff take the conversation over: the AI stops answering it."""
+        ...
+
+    def hand_back(self, conversation_id: int) -> dict[str, Any]:
+        """Give the conversation back to the AI."""
+        ...
+
+    def close(self, conversation_id: int) -> dict[str, Any]:
+        """Close the conversation."""
+        ...
+
+    def assign(self, conversation_id: int, staff_user_id: int | None) -> dict[str, Any]:
+        """Assign the conversation to a staff member (``None``: unassign)."""
+        ...
+
+    def health_summary(self) -> dict[str, Any]:
+        """Queue depths and states for ``/health``."""
+        ...
+
+    def count_state(self, state: str) -> int:
+        """How many conversations are in ``state``."""
+        ...
+
+
+@dataclass
+class AICall:
+    """What the LLM gateway knows about one provider call when it is over, for the cost ledger."""
+
+    provider: str
+    model: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    latency_ms: float = 0.0
+    conversation_id: int | None = None
+    guest_id: int | None = None
+    fallback: bool = False
+    is_local: bool = False
+    outcome: str = "ok"
+    error: str | None = None
+
+
+@runtime_checkable
+class Costs(Protocol):
+    """The cost ledger and budgets (``costs.yaml``)."""
+
+    async def record_ai_call(self, call: AICall) -> int:
+        """Price ``call``, write it to the ledger, check the budgets; return the ledger row id."""
+        ...
+
+    def local_only(self) -> Any | None:
+        """The budget threshold that switched Jack to local models, or ``None``."""
+        ...
+
+    async def record_sms(self, cost_usd: float | None = None, segments: int = 1, message_id: int | None = None) -> Any:
+        """Record one sent SMS (priced per segment when ``cost_usd`` is ``None``)."""
+        ...
+
+    def sms_cost_per_segment(self) -> float:
+        """USD per SMS segment (``costs.sms.per_message_cost``)."""
+        ...
+
+    def status(self) -> dict[str, Any]:
+        """Today's and this month's spend against the budgets, for ``/health``."""
+        ...
+
+
+@dataclass
+class LLMResult:
+    """What the LLM gateway returns: the reply and which provider gave it."""
+
+    response: LLMResponse
+    provider: str
+    fallback: bool
+    latency_ms: float
+    #: Why another provider than the first answered: ``budget`` or the first failure's outcome.
+    fallback_reason: str | None = None
+
+
+class NoProviderConfigured(RuntimeError):
+    """No LLM provider is configured: the caller uses its no-model path."""
+
+
+class AllProvidersFailed(RuntimeError):
+    """Every configured provider failed; ``errors`` says how.  The caller escalates to staff."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+class BudgetExhausted(AllProvidersFailed):
+    """A budget's ``fallback_to_local`` is in force and no local provider is configured: paid calls stop."""
+
+
+@runtime_checkable
+class LLM(Protocol):
+    """The providers in ``AI_PROVIDER_ORDER``, tried in turn, every call priced."""
+
+    def available(self) -> bool:
+        """True when at least one provider is configured."""
+        ...
+
+    def ordered_providers(self) -> list[LLMProvider]:
+        """The configured providers in the order they are tried."""
+        ...
+
+    def unknown_names_in_order(self) -> list[str]:
+        """Names in ``AI_PROVIDER_ORDER`` that no plugin registered."""
+        ...
+
+    async def complete(self, request: LLMRequest, *, conversation_id: int | None = None, guest_id: int | None = None) -> LLMResult:
+        """Ask the providers in turn; raise when none answers."""
+        ...
+
+
+@runtime_checkable
+class StaffAuth(Protocol):
+    """Who a staff request comes from, and whether their role allows it."""
+
+    async def authorize(self, req: Any, minimum_role: str) -> Any:
+        """Authenticate the request's bearer token and insist on ``minimum_role``; return the account.
+
+        Raises Falcon's 401 or 403 errors, which the host renders as JSON.
+        """
+        ...
+
+
+@runtime_checkable
+class Backups(Protocol):
+    """Consistent backups of the SQLite database, copied to every backup destination."""
+
+    def create(self, reason: str = "manual") -> Any:
+        """Take a backup now; return the run (``ok``, ``key``, ``outcomes``, ``alerts``)."""
+        ...
+
+    def status(self) -> dict[str, Any]:
+        """The last backups and their freshness against the RPO, for ``/health``."""
+        ...
+
+
+# --------------------------------------------------------------------------- the registry
+
+
+class Services:
+    """The services of one app, keyed by their declared interface (``app.services``)."""
+
+    def __init__(self) -> None:
+        self._services: dict[type, Any] = {}
+        self._providers: dict[type, str] = {}
+
+    def provide(self, kind: type[T], service: T, *, plugin: str = "?") -> None:
+        """Register ``service`` as the provider of ``kind``; it must fulfil the interface."""
+        if not isinstance(kind, type):
+            raise TypeError(f"plugin '{plugin}' provided {service!r} under {kind!r}; expected an interface class")
+        if getattr(kind, "_is_runtime_protocol", False) or not getattr(kind, "_is_protocol", False):
+            if not isinstance(service, kind):
+                raise TypeError(f"plugin '{plugin}' provided {service!r} as {kind.__name__}, but it does not implement it")
+        if kind in self._services:
+            raise ServiceConflict(
+                f"service {kind.__name__} is provided twice: by '{self._providers[kind]}' and by '{plugin}'. "
+                "Disable one with JACK_DISABLED_PLUGINS"
+            )
+        self._services[kind] = service
+        self._providers[kind] = plugin
+
+    def get(self, kind: type[T]) -> T:
+        """The provider of ``kind``; raise :class:`ServiceUnavailable` with a clear message if none."""
+        try:
+            return self._services[kind]
+        except KeyError:
+            raise ServiceUnavailable(
+                f"no plugin provides the {kind.__name__} service (is its feature disabled in JACK_DISABLED_PLUGINS?)"
+            ) from None
+
+    def find(self, kind: type[T]) -> T | None:
+        """The provider of ``kind``, or ``None`` where the feature is optional."""
+        return self._services.get(kind)
+
+    def provider_of(self, kind: type) -> str | None:
+        """Which plugin provides ``kind``."""
+        return self._providers.get(kind)
+
+    def kinds(self) -> list[type]:
+        return list(self._services)
+
+    # The services the host's built-in features declare, typed for their consumers.
+    @property
+    def inbox(self) -> Inbox:
+        return self.get(Inbox)
+
+    @property
+    def alerts(self) -> Alerts:
+        return self.get(Alerts)
+
+    @property
+    def events(self) -> Events:
+        return self.get(Events)
+
+    @property
+    def knowledge(self) -> Knowledge:
+        return self.get(Knowledge)
+
+    @property
+    def tasks(self) -> Tasks:
+        return self.get(Tasks)
+
+    @property
+    def hotel_profile(self) -> HotelProfile:
+        return self.get(HotelProfile)
+
+    @property
+    def conversations(self) -> Conversations:
+        return self.get(Conversations)
+
+    @property
+    def costs(self) -> Costs:
+        return self.get(Costs)
+
+    @property
+    def llm(self) -> LLM:
+        return self.get(LLM)
+
+    @property
+    def staff_auth(self) -> StaffAuth:
+        return self.get(StaffAuth)
+
+    @property
+    def backups(self) -> Backups:
+        return self.get(Backups)
+
+
+ProvideService = Callable[[type, Any], None]
+__all__ = [
+    "AICall",
+    "AllProvidersFailed",
+    "BudgetExhausted",
+    "NoProviderConfigured",
+    "Alerts",
+    "Backups",
+    "Conversations",
+    "Costs",
+    "Events",
+    "HotelProfile",
+    "Knowledge",
+    "KnowledgeMatch",
+    "LLM",
+    "LLMResult",
+    "ProvideService",
+    "ServiceConflict",
+    "ServiceUnavailable",
+    "Services",
+    "StaffAuth",
+    "Tasks",
+]

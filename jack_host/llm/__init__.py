@@ -1,1 +1,0 @@
-"""LLM access for the host: LiteLLM-backed providers and the service that picks one."""
