@@ -47,7 +47,9 @@ def test_plugins_list_shows_the_seven_plugins_with_versions_and_hooks(tmp_path):
 
 def test_all_includes_builtins_and_hook_filters(tmp_path):
     listed = plugins_json(tmp_path, "--all")
-    assert listed["jack.core"]["builtin"] is True
+    assert listed["jack.host"]["builtin"] is True
+    assert {"jack.alerts", "jack.backups", "jack.conversations", "jack.costs", "jack.knowledge", "jack.llm", "jack.staff"} <= set(listed)
+    assert "jack_register_services" in listed["jack.conversations"]["hooks"]
     channels_only = plugins_json(tmp_path, "--hook", "jack_register_channels")
     assert {"channel_whatsapp", "channel_sms", "channel_email", "channel_webchat"} <= set(channels_only)
     assert "backup_s3" not in channels_only

@@ -107,7 +107,7 @@ def test_db_migrate_says_what_it_did(tmp_path):
     from jack_host.testing import run_jack
 
     first = run_jack(tmp_path, "db", "migrate")
-    assert first.returncode == 0 and "Applied" in first.stdout and "0001_host" in first.stdout
+    assert first.returncode == 0 and "Applied" in first.stdout and "host_0001" in first.stdout
     again = run_jack(tmp_path, "db", "migrate")
     assert again.returncode == 0 and "up to date" in again.stdout
     status = run_jack(tmp_path, "db", "status")

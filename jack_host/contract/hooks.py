@@ -7,8 +7,8 @@ Every call goes through ``pm.hook.<name>(...)``, so ``tryfirst``/``trylast``, wr
 from __future__ import annotations
 
 import inspect
+import sys
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
@@ -42,23 +42,26 @@ class Hooks:
     def __init__(self, pm: pluggy.PluginManager):
         self.pm = pm
 
-    def owner_of(self, obj: object) -> str:
-        """The name of the plugin whose package defines ``obj``'s class (for error messages)."""
-        module = type(obj).__module__ if not isinstance(obj, type) else obj.__module__
-        best, best_len = module, -1
-        for name, plugin in self.pm.list_name_plugin():
-            plugin_module = plugin.__name__ if isinstance(plugin, ModuleType) else type(plugin).__module__
-            package = plugin_module.rsplit(".", 1)[0] if "." in plugin_module else plugin_module
-            if (module == plugin_module or module.startswith(package + ".") or module == package) and len(package) > best_len:
-                best, best_len = name, len(package)
-        return best
+    def caller_plugin(self, hook: Any) -> str:
+        """The plugin whose implementation of ``hook`` is running now (called from its ``register``).
+
+        The hook is called through pluggy, so the callback learns its caller from the stack:
+        the nearest frame that runs one of the hook's implementations.
+        """
+        owners = {impl.function.__code__: impl.plugin_name for impl in hook.get_hookimpls() if hasattr(impl.function, "__code__")}
+        frame = sys._getframe(2)
+        while frame is not None:
+            if frame.f_code in owners:
+                return owners[frame.f_code]
+            frame = frame.f_back
+        return "?"
 
     def _collect(self, hook: Any, expected: type[C], app: App) -> dict[str, C]:
         found: dict[str, C] = {}
         owners: dict[str, str] = {}
 
         def register(component: C) -> None:
-            plugin = self.owner_of(component)
+            plugin = self.caller_plugin(hook)
             if not isinstance(component, expected):
                 raise RegistrationError(
                     f"plugin '{plugin}' registered {component!r} in {hook.name}; expected a {expected.__name__}"
@@ -67,14 +70,30 @@ class Hooks:
             if not name:
                 raise RegistrationError(f"plugin '{plugin}' registered a {expected.__name__} without a name")
             if name in found:
+                first, second = (self._registrants(hook, name, app) + [owners[name], plugin])[:2]
                 raise RegistrationError(
-                    f"{expected.kind} name '{name}' is registered twice: by '{owners[name]}' and by '{plugin}'. "
+                    f"{expected.kind} name '{name}' is registered twice: by '{first}' and by '{second}'. "
                     f"Disable one with JACK_DISABLED_PLUGINS"
                 )
             found[name] = component
             owners[name] = plugin
 
         hook(register=register, app=app)
+        return found
+
+    def _registrants(self, hook: Any, name: str, app: App) -> list[str]:
+        """Which plugins register a component called ``name``: the error path only, so each
+        implementation is asked on its own to name the two plugins, in the order they were loaded."""
+        found: list[str] = []
+        for impl in hook.get_hookimpls():
+            names: list[str] = []
+            arguments = {"register": lambda component: names.append(getattr(component, "name", "")), "app": app}
+            try:
+                impl.function(**{arg: arguments[arg] for arg in impl.argnames})
+            except Exception:  # a plugin failing on its own says nothing about the duplicate
+                continue
+            if name in names:
+                found.append(impl.plugin_name)
         return found
 
     def register_channels(self, app: App) -> dict[str, Channel]:
@@ -90,10 +109,12 @@ class Hooks:
         return self._collect(self.pm.hook.jack_register_alert_routes, AlertRoute, app)
 
     def register_services(self, app: App, services: Services) -> None:
-        def provide(kind: type, service: Any) -> None:
-            services.provide(kind, service, plugin=self.owner_of(service))
+        hook = self.pm.hook.jack_register_services
 
-        self.pm.hook.jack_register_services(provide=provide, app=app)
+        def provide(kind: type, service: Any) -> None:
+            services.provide(kind, service, plugin=self.caller_plugin(hook))
+
+        hook(provide=provide, app=app)
 
     def migration_folders(self) -> list[Path]:
         folders: list[Path] = []

@@ -3,7 +3,7 @@
 A plugin is a module (or object) with functions decorated ``@jack_host.hookimpl``
 and named like the specs below.  Third-party plugins are found through the
 ``jack`` entry-point group; the host's own features use the very same hooks
-(see ``jack_host/default_plugins``).
+(see ``jack_host/builtin``).
 """
 
 from __future__ import annotations
