@@ -87,7 +87,7 @@ class Hooks:
         found: list[str] = []
         for impl in hook.get_hookimpls():
             names: list[str] = []
-            arguments = {"register": lambda component: names.append(getattr(component, "name", "")), "app": app}
+            arguments = {"register": lambda component, names=names: names.append(getattr(component, "name", "")), "app": app}
             try:
                 impl.function(**{arg: arguments[arg] for arg in impl.argnames})
             except Exception:  # a plugin failing on its own says nothing about the duplicate
