@@ -10,7 +10,7 @@ from jack_host.contract.interfaces import DoctorCheck
 from jack_host.db.engine import DatabaseCorruptError, is_sqlite, quick_check, sqlite_path
 
 if TYPE_CHECKING:
-    from jack_host.web.app import JackApp
+    from jack_host.contract.app import App as JackApp
 
 
 def host_checks(app: JackApp) -> list[DoctorCheck]:

@@ -14,7 +14,7 @@ from jack_host.web.middleware import check_forwarded_allow_ips
 
 if TYPE_CHECKING:
     from jack_host.cli.doctor import DoctorCheck
-    from jack_host.web.app import JackApp
+    from jack_host.contract.app import App as JackApp
 
 
 def _check_public_url(value: str) -> str | None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from prometheus_client import Counter
 
 if TYPE_CHECKING:
-    from jack_host.web.app import JackApp
+    from jack_host.contract.app import App as JackApp
 
 COUNTER_KEY = "webhook_failures_counter"
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import falcon
 
 if TYPE_CHECKING:
-    from jack_host.web.app import JackApp
+    from jack_host.contract.app import App as JackApp
 
 log = logging.getLogger("jack.errors")
 

@@ -19,7 +19,7 @@ from jack_host.contract.interfaces import Component, ComponentHealth
 from jack_host.db.engine import ping
 
 if TYPE_CHECKING:
-    from jack_host.web.app import JackApp
+    from jack_host.contract.app import App as JackApp
 
 log = logging.getLogger("jack.health")
 CHECK_TIMEOUT = 10.0

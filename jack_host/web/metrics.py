@@ -9,7 +9,7 @@ import falcon.asgi
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 if TYPE_CHECKING:
-    from jack_host.web.app import JackApp
+    from jack_host.contract.app import App as JackApp
 
 
 class MetricsResource:

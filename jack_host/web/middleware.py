@@ -14,7 +14,7 @@ from jack_host.config.logs import request_id_var
 
 if TYPE_CHECKING:
     from jack_host.config.settings import Settings
-    from jack_host.web.app import JackApp
+    from jack_host.contract.app import App as JackApp
 
 access_log = logging.getLogger("jack.http")
 
