@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -42,26 +43,32 @@ class Hooks:
     def __init__(self, pm: pluggy.PluginManager):
         self.pm = pm
 
-    def caller_plugin(self, hook: Any) -> str:
-        """The plugin whose implementation of ``hook`` is running now (called from its ``register``).
+    @staticmethod
+    def caller_finder(hook: Any) -> Callable[[], str]:
+        """A function naming the plugin whose implementation of ``hook`` is running when it is called.
 
-        The hook is called through pluggy, so the callback learns its caller from the stack:
-        the nearest frame that runs one of the hook's implementations.
+        The hook is called through pluggy in one pass, so a ``register`` callback learns its caller
+        from the stack: the nearest frame that runs one of the hook's implementations.
         """
         owners = {impl.function.__code__: impl.plugin_name for impl in hook.get_hookimpls() if hasattr(impl.function, "__code__")}
-        frame = sys._getframe(2)
-        while frame is not None:
-            if frame.f_code in owners:
-                return owners[frame.f_code]
-            frame = frame.f_back
-        return "?"
+
+        def caller() -> str:
+            frame = sys._getframe(2)
+            while frame is not None:
+                if frame.f_code in owners:
+                    return owners[frame.f_code]
+                frame = frame.f_back
+            return "?"
+
+        return caller
 
     def _collect(self, hook: Any, expected: type[C], app: App) -> dict[str, C]:
         found: dict[str, C] = {}
         owners: dict[str, str] = {}
+        caller = self.caller_finder(hook)
 
         def register(component: C) -> None:
-            plugin = self.caller_plugin(hook)
+            plugin = caller()
             if not isinstance(component, expected):
                 raise RegistrationError(
                     f"plugin '{plugin}' registered {component!r} in {hook.name}; expected a {expected.__name__}"
@@ -110,9 +117,10 @@ class Hooks:
 
     def register_services(self, app: App, services: Services) -> None:
         hook = self.pm.hook.jack_register_services
+        caller = self.caller_finder(hook)
 
         def provide(kind: type, service: Any) -> None:
-            services.provide(kind, service, plugin=self.caller_plugin(hook))
+            services.provide(kind, service, plugin=caller())
 
         hook(provide=provide, app=app)
 

@@ -18,7 +18,6 @@ interfaces the same way and provide them through the same hook.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -367,9 +366,6 @@ class Services:
         """Which plugin provides ``kind``."""
         return self._providers.get(kind)
 
-    def kinds(self) -> list[type]:
-        return list(self._services)
-
     # The services the host's built-in features declare, typed for their consumers.
     @property
     def inbox(self) -> Inbox:
@@ -416,7 +412,6 @@ class Services:
         return self.get(Backups)
 
 
-ProvideService = Callable[[type, Any], None]
 __all__ = [
     "AICall",
     "AllProvidersFailed",
@@ -432,7 +427,6 @@ __all__ = [
     "KnowledgeMatch",
     "LLM",
     "LLMResult",
-    "ProvideService",
     "ServiceConflict",
     "ServiceUnavailable",
     "Services",
