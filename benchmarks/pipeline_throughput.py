@@ -50,7 +50,7 @@ from jack_host.contract.interfaces import (
 )
 from jack_host.testing import make_app
 from jack_host.testing.channel import TestChannel
-from jack_host.testing.fake_openai_simple import FakeOpenAI
+from jack_host.testing.fake_llm import FakeOpenAI
 
 ARTICLES = [
     ("Breakfast", "Breakfast is served from 7:00 to 10:30 in the Garden Room.", "breakfast,food"),
@@ -184,7 +184,7 @@ class FakeOpenAIProcess:
 
     def __enter__(self) -> FakeOpenAIProcess:
         code = (
-            "import json, sys; from jack_host.testing.fake_openai_simple import FakeOpenAI; "
+            "import json, sys; from jack_host.testing.fake_llm import FakeOpenAI; "
             f"llm = FakeOpenAI(reply=json.loads({json.dumps(json.dumps(ANSWER))}), model={self.model!r}).start(); "
             "print(json.dumps(llm.env()), flush=True); sys.stdin.read()"
         )

@@ -60,6 +60,8 @@ def default_jack() -> Path:
 
 
 def free_port() -> int:
+    # Not jack_host.testing.loopback.free_port: this script also runs with a plain python3 that
+    # has only httpx, against a jack installed elsewhere (--jack).
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]

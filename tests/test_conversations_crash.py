@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from jack_host.testing import JackProcess, wait_until
-from jack_host.testing.fake_openai_simple import FakeOpenAI
+from jack_host.testing.fake_llm import FakeOpenAI
 
 GUESTS = 6
 

@@ -16,7 +16,7 @@ from jack_host.builtin.conversations.models import Job
 from jack_host.contract.interfaces import InboundMessage
 from jack_host.testing import async_wait_until, make_app, running_app, wait_until
 from jack_host.testing import channel as testing_channel
-from jack_host.testing.fake_openai_simple import FakeOpenAI
+from jack_host.testing.fake_llm import FakeOpenAI
 
 BREAKFAST = "Breakfast is served from 7:00 to 10:30 in the Garden Room on the ground floor."
 
@@ -72,11 +72,11 @@ async def test_question_answered_by_model_with_knowledge_in_prompt(tmp_path):
             events = await collect(queue, "message.status")
 
             assert len(llm.requests) == 1  # one model call per guest message
-            prompt = llm.requests[0]["messages"]
+            prompt = llm.requests[0].json()["messages"]
             assert prompt[0]["role"] == "system"
             assert BREAKFAST in prompt[0]["content"] and "Hotel Miramar" in prompt[0]["content"]
             assert prompt[-1] == {"role": "user", "content": "What time is breakfast?"}
-            assert llm.requests[0]["response_format"] == {"type": "json_object"}
+            assert llm.requests[0].json()["response_format"] == {"type": "json_object"}
 
             reply = messages(app, received.conversation_id, "ai")[0]
             assert reply["body"] == answer["reply"]
@@ -396,7 +396,7 @@ async def test_model_sees_the_earlier_conversation(tmp_path):
             await sent_count(app, 1)
             await app.services.inbox.receive(guest_message("Is it included?", "m-2"))
             await sent_count(app, 2)
-            second = [(m["role"], m["content"]) for m in llm.requests[1]["messages"][1:]]
+            second = [(m["role"], m["content"]) for m in llm.requests[1].json()["messages"][1:]]
             assert second == [("user", "What time is breakfast?"), ("assistant", "Breakfast is at 7."), ("user", "Is it included?")]
 
 

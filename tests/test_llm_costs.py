@@ -50,7 +50,7 @@ def ollama():
 
 
 def openai_env(server: FakeOpenAI, model: str = "openai/gpt-4o") -> dict[str, str]:
-    return {"AI_MODEL": model, "OPENAI_API_KEY": server.api_key, "OPENAI_API_BASE": server.base_url + "/v1"}
+    return {"AI_MODEL": model, "OPENAI_API_KEY": server.api_key, "OPENAI_API_BASE": server.base_url}
 
 
 def anthropic_env(server: FakeAnthropic) -> dict[str, str]:
@@ -85,7 +85,7 @@ async def test_anthropic_through_litellm_honours_api_base_and_prices_from_bundle
     assert sent.path == "/v1/messages"
     assert sent.headers["x-api-key"] == anthropic.api_key
     assert sent.headers["anthropic-version"]
-    assert sent.json["system"]  # the system prompt moved to Anthropic's top-level field
+    assert sent.json()["system"]  # the system prompt moved to Anthropic's top-level field
 
     [row] = usage_rows(app)
     prices = litellm().model_cost["claude-sonnet-4-5"]
@@ -103,7 +103,7 @@ async def test_openai_compatible_base_url_gets_bearer_key_and_json_mode(tmp_path
     [sent] = openai.completion_requests()
     assert sent.path == "/v1/chat/completions"
     assert sent.headers["authorization"] == f"Bearer {openai.api_key}"
-    assert sent.json["response_format"] == {"type": "json_object"}
+    assert sent.json()["response_format"] == {"type": "json_object"}
     assert (result.response.input_tokens, result.response.output_tokens) == (100, 20)
     with Session(app.engine) as session:
         daily = session.exec(select(AIUsageDaily)).one()
@@ -115,12 +115,12 @@ async def test_openai_compatible_base_url_gets_bearer_key_and_json_mode(tmp_path
 async def test_primary_failure_falls_back_to_secondary_and_both_calls_are_recorded(tmp_path, openai, anthropic, failure):
     env = {**openai_env(openai), **anthropic_env(anthropic), "AI_FALLBACK_MODEL": "anthropic/claude-sonnet-4-5"}
     if failure == "500":
-        openai.fail_next(500)
+        openai.fail_completions(500)
     elif failure == "429":
-        openai.fail_next(429, headers={"retry-after": "1"})
+        openai.fail_completions(429, headers={"retry-after": "1"})
     elif failure == "timeout":
         env["AI_TIMEOUT_SECONDS"] = "0.5"
-        openai.fail_next(200, delay=10)
+        openai.fail_completions(200, delay=10)
     else:
         env["OPENAI_API_BASE"] = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
     app = make_app(tmp_path, env=env)
@@ -140,8 +140,8 @@ async def test_primary_failure_falls_back_to_secondary_and_both_calls_are_record
 
 
 async def test_every_provider_failing_raises_all_providers_failed_with_each_error_recorded(tmp_path, openai, ollama):
-    openai.fail_next(503)
-    ollama.fail_next(500)
+    openai.fail_completions(503)
+    ollama.fail_completions(500)
     app = make_app(tmp_path, plugins=[OLLAMA], env={**openai_env(openai), "OLLAMA_BASE_URL": ollama.base_url})
     with pytest.raises(AllProvidersFailed) as failed:
         await app.services.llm.complete(LLMRequest(messages=MESSAGES))
@@ -350,7 +350,7 @@ async def test_report_metrics_are_flagged_against_the_documents_thresholds(tmp_p
     openai.output_tokens = 400
     for conversation in (1, 1, 2):
         await app.services.llm.complete(LLMRequest(messages=MESSAGES), conversation_id=conversation, guest_id=conversation)
-    openai.fail_next(500)
+    openai.fail_completions(500)
     await app.services.llm.complete(LLMRequest(messages=MESSAGES), conversation_id=2, guest_id=2)  # answered by ollama
     await app.services.llm.complete(LLMRequest(messages=MESSAGES), conversation_id=3, guest_id=3)  # the January conversation
 

@@ -7,7 +7,6 @@ environment, its HEALTHCHECK) is run here directly.
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import re
@@ -18,7 +17,6 @@ import signal
 import stat
 import subprocess
 import sys
-import threading
 import venv
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +26,7 @@ import pytest
 import yaml
 
 from jack_host.testing import JackProcess, free_port, run_jack, wait_until
+from jack_host.testing.loopback import LoopbackServer, RecordedRequest, Reply
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -151,16 +150,9 @@ def test_dockerignore_keeps_local_state_out_and_lets_the_sources_in():
         assert needed not in patterns
 
 
-class _Answer503(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (the http.server API)
-        body = b'{"status": "unhealthy"}'
-        self.send_response(503)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+class _Unhealthy(LoopbackServer):
+    def answer(self, request: RecordedRequest) -> Reply:
+        return Reply(503, {"status": "unhealthy"})
 
 
 def run_healthcheck(port: int) -> subprocess.CompletedProcess[str]:
@@ -180,14 +172,8 @@ def test_healthcheck_fails_when_nothing_listens():
 
 
 def test_healthcheck_fails_when_health_answers_503():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answer503)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        result = run_healthcheck(server.server_address[1])
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _Unhealthy() as server:
+        result = run_healthcheck(server.port)
     assert result.returncode != 0
     assert "503" in result.stderr
 

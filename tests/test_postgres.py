@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from jack_host.builtin.costs.models import AIUsage
 from jack_host.testing import run_jack
-from jack_host.testing.fake_openai_simple import FakeOpenAI
+from jack_host.testing.fake_llm import FakeOpenAI
 from jack_host.testing.postgres import PostgresServer, available
 from tests.test_conversations_pipeline import guest_message, messages, sent_count, started_app
 
@@ -55,7 +55,7 @@ async def test_a_question_is_answered_by_the_model_priced_and_a_duplicate_ignore
             assert reply["body"] == ANSWER["reply"] and reply["meta"]["path"] == "llm"
             assert reply["status"] == "sent" and reply["provider_message_id"]
             assert len(llm.requests) == 1
-            assert "Garden Room" in llm.requests[0]["messages"][0]["content"]  # the article found by search
+            assert "Garden Room" in llm.requests[0].json()["messages"][0]["content"]  # the article found by search
             with Session(app.engine) as session:
                 [usage] = session.exec(select(AIUsage)).all()
             assert usage.model == "openai/gpt-4o-mini" and usage.price_source == "litellm" and usage.estimated_cost > 0

@@ -8,7 +8,7 @@ import logging
 
 from jack_host.kit.litellm import imported as litellm_imported
 from jack_host.testing import make_app
-from jack_host.testing.fake_openai_simple import FakeOpenAI
+from jack_host.testing.fake_llm import FakeOpenAI
 
 
 async def test_with_a_model_configured_litellm_is_imported_at_start_and_the_heap_frozen_then_given_back(tmp_path):

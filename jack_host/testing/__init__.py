@@ -3,6 +3,10 @@
 ``make_app`` builds a migrated app with exactly the plugins you name (installed
 plugins stay out unless asked for); ``running_app`` serves an app on a loopback
 port in a thread; ``JackProcess`` runs the real ``jack serve`` command.
+The pytest fixtures for plugin authors are in ``jack_host.testing.pytest_plugin``.
+
+Importing this package is cheap (the standard library only): the pytest plugin imports it
+in every test run, so the app, httpx and uvicorn are imported where they are used.
 """
 
 from __future__ import annotations
@@ -11,26 +15,23 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+from jack_host.testing.loopback import free_port
 
-from jack_host.config.settings import load_settings
-from jack_host.contract.plugins import make_plugin_manager
-from jack_host.web.app import JackApp, create_app
+if TYPE_CHECKING:
+    from jack_host.web.app import JackApp
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+__all__ = [
+    "JackProcess", "async_wait_until", "base_environ", "free_port", "inbound_messages", "jack_executable",
+    "make_app", "replies", "run_jack", "running_app", "stored_messages", "wait_until",
+]
 
 
 def base_environ(tmp_path: Path, env: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -61,6 +62,11 @@ def make_app(
     :param env: settings, as environment variables.
     :param load_entrypoints: also load every pip-installed plugin.
     """
+    # Imported here, not at the top, to keep the app off pytest's start-up path.
+    from jack_host.config.settings import load_settings
+    from jack_host.contract.plugins import make_plugin_manager
+    from jack_host.web.app import create_app
+
     environ = base_environ(tmp_path, env)
     settings = load_settings(environ, cwd=tmp_path)
     pm = make_plugin_manager(environ, load_entrypoints=load_entrypoints, extra_plugins=plugins)
@@ -76,7 +82,7 @@ def running_app(app: JackApp, port: int | None = None) -> Iterator[str]:
 
     Start-up and shut-down hooks run as in production.
     """
-    import uvicorn
+    import uvicorn  # here, not at the top: keeps pytest's start-up light
 
     port = port or free_port()
     config = uvicorn.Config(
@@ -173,6 +179,8 @@ class JackProcess:
         return self.log_path.read_text() if self.log_path.exists() else ""
 
     def wait_ready(self, timeout: float = 60.0) -> None:
+        import httpx  # here, not at the top: keeps pytest's start-up light
+
         def ready() -> bool:
             assert self.process is not None
             if self.process.poll() is not None:

@@ -10,7 +10,7 @@ import base64
 import itertools
 import re
 
-from jack_host.testing.loopback import RecordedRequest, RecordingServer, Reply
+from jack_host.testing.loopback import LoopbackServer, RecordedRequest, Reply
 
 
 def twilio_error_reply(status: int, code: int, message: str, headers: dict[str, str] | None = None) -> Reply:
@@ -18,7 +18,7 @@ def twilio_error_reply(status: int, code: int, message: str, headers: dict[str, 
                           "status": status}, headers or {})
 
 
-class FakeTwilio(RecordingServer):
+class FakeTwilio(LoopbackServer):
     def __init__(self, account_sid: str = "AC" + "0" * 31 + "1", auth_token: str = "twilio-test-auth-token"):
         super().__init__()
         self.account_sid = account_sid

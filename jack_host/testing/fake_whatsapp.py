@@ -9,14 +9,14 @@ from __future__ import annotations
 import itertools
 import re
 
-from jack_host.testing.loopback import RecordedRequest, RecordingServer, Reply
+from jack_host.testing.loopback import LoopbackServer, RecordedRequest, Reply
 
 
 def graph_error(status: int, message: str, code: int, kind: str = "OAuthException") -> Reply:
     return Reply(status, {"error": {"message": message, "type": kind, "code": code, "fbtrace_id": "AbCdEf123"}})
 
 
-class FakeGraphAPI(RecordingServer):
+class FakeGraphAPI(LoopbackServer):
     def __init__(self, access_token: str = "test-access-token", phone_number_id: str = "1055000000001",
                  display_phone_number: str = "+1 555-0100"):
         super().__init__()

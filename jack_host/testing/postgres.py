@@ -16,12 +16,12 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 
 from jack_host.testing import wait_until
+from jack_host.testing.loopback import free_port
 
 
 def find_bin(name: str) -> str | None:
@@ -35,16 +35,10 @@ def available() -> bool:
     return all(find_bin(name) for name in ("initdb", "pg_ctl", "createdb"))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class PostgresServer:
     def __init__(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="jack-postgres-"))
-        self.port = _free_port()
+        self.port = free_port()
         self._as_postgres = os.geteuid() == 0
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:

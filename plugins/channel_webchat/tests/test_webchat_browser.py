@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import http.server
 import os
-import threading
 from pathlib import Path
 
 import httpx
 import pytest
 
 from jack_host import hookimpl
-from jack_host.testing import free_port
+from jack_host.testing.loopback import LoopbackServer, RecordedRequest, Reply
 
 pytestmark = pytest.mark.browser
 
@@ -87,43 +85,33 @@ def test_phone_size_and_right_to_left(serve, browser):
     english.screenshot(path=str(SCREENSHOT_DIR / "webchat-phone-en.png"))
 
 
-class _HotelSite(http.server.BaseHTTPRequestHandler):
-    page = b""
+class _HotelSite(LoopbackServer):
+    """The hotel's own web site, a page that embeds the widget."""
 
-    def do_GET(self):  # noqa: N802
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.end_headers()
-        self.wfile.write(self.page)
+    page = ""
 
-    def log_message(self, *args):
-        pass
+    def answer(self, request: RecordedRequest) -> Reply:
+        return Reply(200, self.page, {"Content-Type": "text/html; charset=utf-8"})
 
 
 def test_widget_embedded_on_the_hotel_site(tmp_path, serve, browser):
     from playwright.sync_api import expect
 
-    site_port = free_port()
-    site = f"http://127.0.0.1:{site_port}"
-    app, url = serve({"WEBCHAT_ALLOWED_ORIGINS": site})
-    app.services.knowledge.create("Breakfast hours", BREAKFAST, "dining", ["breakfast"])
-    handler = type("Site", (_HotelSite,), {"page": (
-        '<!doctype html><html lang="en"><body><h1>Hotel Aurora</h1>'
-        f'<script src="{url}/webchat.js" data-jack-title="Hotel Aurora" data-jack-color="#7a1f5c" async></script>'
-        "</body></html>").encode()})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", site_port), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with _HotelSite() as site:
+        app, url = serve({"WEBCHAT_ALLOWED_ORIGINS": site.url})
+        app.services.knowledge.create("Breakfast hours", BREAKFAST, "dining", ["breakfast"])
+        site.page = (
+            '<!doctype html><html lang="en"><body><h1>Hotel Aurora</h1>'
+            f'<script src="{url}/webchat.js" data-jack-title="Hotel Aurora" data-jack-color="#7a1f5c" async></script>'
+            "</body></html>")
         page = browser.new_page(viewport={"width": 1280, "height": 800})
-        page.goto(site)
+        page.goto(site.url)
         page.locator(".bubble").click()
         expect(page.locator(".head h2")).to_have_text("Hotel Aurora")
         page.locator("textarea").fill("breakfast time?")
         page.locator("textarea").press("Enter")
         expect(page.locator(".msg.other .body")).to_have_text(BREAKFAST, timeout=15000)
         page.screenshot(path=str(SCREENSHOT_DIR / "webchat-embedded.png"))
-    finally:
-        server.shutdown()
 
 
 class DropChatsRoute:

@@ -23,7 +23,7 @@ async def test_llm_ollama_answers_through_api_chat_and_costs_zero(tmp_path):
 
         [sent] = ollama.completion_requests()
         assert sent.path == "/api/chat"
-        assert sent.json["model"] == "llama3.1" and sent.json["stream"] is False and sent.json["format"] == "json"
+        assert sent.json()["model"] == "llama3.1" and sent.json()["stream"] is False and sent.json()["format"] == "json"
         assert (result.provider, result.fallback) == ("ollama", False)
         assert (result.response.input_tokens, result.response.output_tokens) == (42, 7)
         with Session(app.engine) as session:
