@@ -266,20 +266,35 @@ def stored(key: str, when: dt.datetime) -> StoredBackup:
 
 
 def test_retention_keeps_recent_days_and_weekly_and_monthly_copies():
+    # One backup a day at noon for 120 days, the newest on Tuesday 30 June 2026.
     now = dt.datetime(2026, 6, 30, 12, tzinfo=dt.UTC)
-    backups = [stored(f"jack-{i:03d}.db", now - dt.timedelta(days=i)) for i in range(120)]
-    plain = {b.key for b in expired_backups(backups, now, days=30)}
-    assert plain == {f"jack-{i:03d}.db" for i in range(31, 120)}
+    backups = [stored(f"jack-{now - dt.timedelta(days=i):%Y-%m-%d}.db", now - dt.timedelta(days=i)) for i in range(120)]
+    every = {b.key for b in backups}
 
-    kept = {b.key for b in backups} - {b.key for b in expired_backups(backups, now, days=30, weekly=8, monthly=4)}
-    kept_days = sorted(int(k[5:8]) for k in kept)
-    assert set(range(31)) <= set(kept_days)
-    weekly_or_monthly = [backups[d].created_at for d in kept_days if d > 30]
-    assert weekly_or_monthly, "nothing beyond 30 days was kept"
-    # Each extra copy is the newest of its week or month, and months beyond the 4th are gone.
-    assert all(now - moment < dt.timedelta(days=31 * 4) for moment in weekly_or_monthly)
-    months = {(m.year, m.month) for m in weekly_or_monthly}
-    assert len(months) <= 4
+    def kept(**policy: int) -> set[str]:
+        expired = expired_backups(backups, now, **policy)
+        assert len(expired) == len({b.key for b in expired}), "a backup was listed twice for removal"
+        return every - {b.key for b in expired}
+
+    def days(*dates: str) -> set[str]:
+        return {f"jack-{date}.db" for date in dates}
+
+    # days=7: the cutoff is 23 June 12:00, and a backup made exactly then is kept.
+    last_week = days("2026-06-30", "2026-06-29", "2026-06-28", "2026-06-27", "2026-06-26", "2026-06-25", "2026-06-24", "2026-06-23")
+    # weekly=4: the newest backup of ISO weeks 27 (30 June), 26 (28 June, already kept), 25 and 24 (Sundays).
+    weekly = days("2026-06-21", "2026-06-14")
+    # monthly=3: the newest backup of June (30 June, already kept), May and April.
+    monthly = days("2026-05-31", "2026-04-30")
+
+    assert kept(days=7) == last_week
+    assert kept(days=7, weekly=4) == last_week | weekly
+    assert kept(days=7, monthly=3) == last_week | monthly
+    assert kept(days=7, weekly=4, monthly=3) == last_week | weekly | monthly
+    # days=30 keeps 31 May 12:00 onwards; of the 8 newest weeks (27 down to 20) only weeks 21 and 20
+    # end before that, and of the 4 newest months only April and March.
+    last_month = {b.key for b in backups[:31]}
+    assert kept(days=30) == last_month
+    assert kept(days=30, weekly=8, monthly=4) == last_month | days("2026-05-24", "2026-05-17") | days("2026-04-30", "2026-03-31")
 
 
 def test_retention_never_removes_the_newest_backup():
@@ -442,13 +457,72 @@ def test_jack_register_commands_adds_backup_and_restore_with_examples(tmp_path):
         assert "Example" in result.stdout
 
 
+#: A destination plugin whose bucket refuses everything, loaded by ``jack`` through JACK_EXTRA_PLUGINS.
+REFUSING_DESTINATION = """
+from jack_host import hookimpl
+from jack_host.contract.interfaces import BackupDestination, BackupError, ComponentHealth
+
+
+class Refusing(BackupDestination):
+    name = "offsite"
+
+    async def health(self):
+        return ComponentHealth.error("bucket refuses us")
+
+    def store(self, path, key, metadata):
+        raise BackupError(f"upload of {key} refused: 403 Forbidden")
+
+    def list(self):
+        raise BackupError("listing the bucket refused: 403 Forbidden")
+
+    def fetch(self, key, target):
+        raise BackupError("download refused: 403 Forbidden")
+
+    def delete(self, key):
+        raise BackupError("delete refused: 403 Forbidden")
+
+
+@hookimpl
+def jack_register_backup_destinations(register, app):
+    register(Refusing())
+"""
+
+
 def test_backup_list_shows_backups_and_a_failing_destination(tmp_path):
     make_app(tmp_path).engine.dispose()
-    assert run_jack(tmp_path, "backup", "create").returncode == 0
-    listed = run_jack(tmp_path, "backup", "list")
-    assert listed.returncode == 0
-    [line] = [line for line in listed.stdout.splitlines() if "jack-" in line]
-    assert "local" in line and "integrity_check ok" in line and "KB" in line
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "refusing_destination.py").write_text(REFUSING_DESTINATION)
+    env = {"JACK_EXTRA_PLUGINS": "refusing_destination", "PYTHONPATH": str(plugins)}
+
+    created = run_jack(tmp_path, "backup", "create", env=env)
+    assert created.returncode == 4, created.stderr  # stored, but not everywhere
+    [backup] = local_backups(tmp_path)
+    assert f"offsite: FAILED: BackupError: upload of {backup.name} refused: 403 Forbidden (alert raised)" in created.stderr
+    assert "stored at local." in created.stdout
+
+    listed = run_jack(tmp_path, "backup", "list", env=env)
+    assert listed.returncode == 0, listed.stderr
+    [line] = [line for line in listed.stdout.splitlines() if "jack-" in line and "FAILED" not in line]
+    assert "local" in line and "integrity_check ok" in line and "KB" in line and backup.name in line
+    lines = listed.stdout.splitlines()
+    assert "offsite: ERROR: BackupError: listing the bucket refused: 403 Forbidden" in lines
+    [failed] = [line for line in lines if line.startswith("offsite: the last backup (")]
+    assert failed.endswith(f") FAILED here: BackupError: upload of {backup.name} refused: 403 Forbidden")
+
+    as_json = run_jack(tmp_path, "backup", "list", "--json", env=env)
+    assert as_json.returncode == 0, as_json.stderr
+    payload = json.loads(as_json.stdout)
+    assert [(b["destination"], b["key"]) for b in payload["backups"]] == [("local", backup.name)]
+    assert payload["errors"]["offsite"] == "BackupError: listing the bucket refused: 403 Forbidden"
+    assert "local" not in payload["errors"]  # (an installed, unconfigured s3 plugin is listed there too)
+    assert payload["last_results"]["offsite"]["status"] == "failed"
+    assert payload["last_results"]["local"]["status"] == "stored"
+
+    # Without the plugin, the local backup is listed and nothing is reported as failing.
+    plain = run_jack(tmp_path, "backup", "list")
+    assert plain.returncode == 0, plain.stderr
+    assert "ERROR" not in plain.stdout and backup.name in plain.stdout
 
 
 def test_jack_shutdown_releases_the_server_lock(tmp_path):
