@@ -203,3 +203,35 @@ def test_signature_header_matches_metas_documented_format():
     assert signature_is_valid(APP_SECRET, body, header.upper().replace("SHA256=", "sha256="))
     assert not signature_is_valid(APP_SECRET, body, "sha1=" + header[7:])
     assert not signature_is_valid(APP_SECRET, body, "sha256=")
+
+
+def test_signature_check_rejects_a_wrong_digest_and_a_body_changed_by_one_byte():
+    from jack_channel_whatsapp.signature import signature_is_valid
+
+    body = webhook_body(messages_change(text_message("wamid.SIG1", "room 412 needs towels")))
+    header = sign(body)
+    assert signature_is_valid(APP_SECRET, body, header)
+    digest = header.removeprefix("sha256=")
+
+    # The right shape (64 hex digits) with the wrong value: each a single changed digit, first or last.
+    flip = {"0": "1"}
+    for position in (0, len(digest) - 1):
+        wrong = digest[:position] + flip.get(digest[position], "0") + digest[position + 1 :]
+        assert len(wrong) == 64 and wrong != digest
+        assert not signature_is_valid(APP_SECRET, body, "sha256=" + wrong), position
+    assert not signature_is_valid(APP_SECRET, body, "sha256=" + "0" * 64)
+    assert not signature_is_valid(APP_SECRET, body, "sha256=" + digest[:-1])  # one digit short
+    assert not signature_is_valid(APP_SECRET, body, sign(body, secret=APP_SECRET + "x"))
+
+    # The signature of the original body on a body changed by one byte: first, middle, last, added, dropped.
+    middle = body.index(b"412")
+    for tampered in (
+        b"[" + body[1:],
+        body[:middle] + b"413" + body[middle + 3 :],
+        body[:-1] + b" ",
+        body + b" ",
+        body[:-1],
+    ):
+        assert len(tampered) in (len(body), len(body) + 1, len(body) - 1) and tampered != body
+        assert not signature_is_valid(APP_SECRET, tampered, header), tampered
+        assert signature_is_valid(APP_SECRET, tampered, sign(tampered))  # what Meta would send for it
