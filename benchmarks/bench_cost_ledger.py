@@ -39,6 +39,14 @@ async def main(calls: int) -> None:
     build_report(app, 30)
     report = (time.perf_counter() - started) * 1000
     print(f"{calls} calls: record+price+budget check {record:.2f} ms/call; local-only check {check:.2f} ms; 30-day report {report:.1f} ms")
+    from sqlmodel import Session, select
+
+    from jack_host.builtin.costs.models import AIUsage
+
+    with Session(app.engine) as session:
+        rows = session.exec(select(AIUsage)).all()
+    priced = sum(1 for row in rows if row.estimated_cost is not None and row.estimated_cost > 0)
+    print(f"cost ledger: {len(rows)} rows, {priced} priced above zero")
 
 
 if __name__ == "__main__":

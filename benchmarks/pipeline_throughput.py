@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 from jack_host import hookimpl
@@ -186,7 +187,8 @@ class FakeOpenAIProcess:
         code = (
             "import json, sys; from jack_host.testing.fake_llm import FakeOpenAI; "
             f"llm = FakeOpenAI(reply=json.loads({json.dumps(json.dumps(ANSWER))}), model={self.model!r}).start(); "
-            "print(json.dumps(llm.env()), flush=True); sys.stdin.read()"
+            "print(json.dumps(llm.env()), flush=True)\n"
+            "for _ in sys.stdin: print(len(llm.completion_requests()), flush=True)"  # one line asked, one count answered
         )
         self.process = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self._env = json.loads(self.process.stdout.readline())
@@ -194,6 +196,12 @@ class FakeOpenAIProcess:
 
     def env(self) -> dict[str, str]:
         return self._env
+
+    def completion_requests(self) -> list[None]:
+        """As many items as chat completions the server answered (their bodies stay in its process)."""
+        self.process.stdin.write("count\n")
+        self.process.stdin.flush()
+        return [None] * int(self.process.stdout.readline())
 
     def __exit__(self, *exc: object) -> None:
         self.process.stdin.close()
@@ -234,10 +242,15 @@ async def run(
         from sqlmodel import Session, select
 
         from jack_host.builtin.conversations.models import Message
+        from jack_host.builtin.costs.models import AIUsage
 
         with Session(app.engine) as session:
-            reply_of = {m.reply_to_id: m.id for m in session.exec(select(Message).where(Message.sender == "ai")).all()}
+            ai_replies = session.exec(select(Message).where(Message.sender == "ai")).all()
+            reply_of = {m.reply_to_id: m.id for m in ai_replies}
+            meta_of = {m.id: dict(m.meta) for m in ai_replies}
+            ledger = session.exec(select(AIUsage)).all()
         await app.stop()
+        completions = len(llm.completion_requests())
 
     totals = [total * 1000 for total, _ in results]
     llm_times = [llm_ms.get(reply_of.get(mid), 0.0) for _, mid in results]
@@ -247,6 +260,18 @@ async def run(
     print(f"guests={guests} messages/guest={messages} model={described[model]} "
           f"concurrency={concurrency} think={think_ms:g} ms python={sys.version.split()[0]}")
     print(f"replies: {len(results)} in {elapsed:.2f} s = {len(results) / elapsed:.1f} replies/s")
+    # What the timed replies really went through, counted from the stored replies, the fake
+    # server and the ledger (the warm-up guest's message, when a model is used, is one more call).
+    via_model = Counter(meta_of[reply_of[mid]].get("provider") for _, mid in results
+                        if mid in reply_of and meta_of[reply_of[mid]].get("path") == "llm")
+    by_provider = ", ".join(f"provider {name}: {count}" for name, count in sorted(via_model.items())) or "none"
+    print(f"replies via the model: {sum(via_model.values())} of {len(results)} ({by_provider})")
+    paths = Counter(meta_of[reply_of[mid]].get("path") if mid in reply_of else "no reply" for _, mid in results)
+    print("reply paths: " + ", ".join(f"{path}: {count}" for path, count in sorted(paths.items())))
+    print(f"fake OpenAI server: {completions} chat completions received")
+    priced = sum(1 for row in ledger if row.estimated_cost is not None and row.estimated_cost > 0)
+    ok = sum(1 for row in ledger if row.outcome == "ok")
+    print(f"cost ledger: {len(ledger)} rows, {ok} ok, {priced} priced above zero")
     print(f"total latency   p50 {percentile(totals, .5):7.1f} ms   p95 {percentile(totals, .95):7.1f} ms   max {max(totals):7.1f} ms")
     if use_model:
         print(f"LLM time        p50 {percentile(llm_times, .5):7.1f} ms   p95 {percentile(llm_times, .95):7.1f} ms")

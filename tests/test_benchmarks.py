@@ -21,22 +21,47 @@ def run_benchmark(*args: str) -> str:
     return result.stdout
 
 
+def counted(out: str, pattern: str) -> tuple[int, ...]:
+    """The numbers a benchmark printed on the line matching ``pattern`` (its groups are ``(\\d+)``)."""
+    found = re.search(pattern, out, re.MULTILINE)
+    assert found, f"no line matching {pattern!r} in:\n{out}"
+    return tuple(int(group) for group in found.groups())
+
+
 def test_pipeline_benchmark_answers_every_guest_message_through_litellm():
-    out = run_benchmark("benchmarks/pipeline_throughput.py", "--guests", "3", "--messages", "2")
+    guests, messages = 3, 2
+    out = run_benchmark("benchmarks/pipeline_throughput.py", "--guests", str(guests), "--messages", str(messages))
+    sent = guests * messages
     assert "via LiteLLM as openai/gpt-4o-mini" in out
-    assert re.search(r"^replies: 6 in ", out, re.MULTILINE), out
+    assert counted(out, r"^replies: (\d+) in ") == (sent,)
+    # Every reply came from the model, through the LiteLLM provider ("primary")...
+    assert counted(out, r"^replies via the model: (\d+) of (\d+) \(provider primary: (\d+)\)$") == (sent, sent, sent)
+    assert counted(out, r"^reply paths: llm: (\d+)$") == (sent,)
+    # ...which reached the fake OpenAI server once per message (and once for the untimed warm-up guest),
+    calls = sent + 1
+    assert counted(out, r"^fake OpenAI server: (\d+) chat completions received$") == (calls,)
+    # and each call left one priced row in the cost ledger.
+    assert counted(out, r"^cost ledger: (\d+) rows, (\d+) ok, (\d+) priced above zero$") == (calls, calls, calls)
     assert re.search(r"^host overhead +p50 +[\d.]+ ms +p95 +[\d.]+ ms", out, re.MULTILINE), out
 
 
 def test_pipeline_benchmark_without_a_model_answers_from_the_knowledge_base():
-    out = run_benchmark("benchmarks/pipeline_throughput.py", "--guests", "2", "--messages", "2", "--no-model")
+    guests, messages = 2, 2
+    out = run_benchmark("benchmarks/pipeline_throughput.py", "--guests", str(guests), "--messages", str(messages), "--no-model")
+    sent = guests * messages
     assert "model=none (knowledge path)" in out
-    assert re.search(r"^replies: 4 in ", out, re.MULTILINE), out
+    assert counted(out, r"^replies: (\d+) in ") == (sent,)
+    assert counted(out, r"^reply paths: knowledge: (\d+)$") == (sent,)
+    assert counted(out, r"^replies via the model: (\d+) of (\d+) \(none\)$") == (0, sent)
+    assert counted(out, r"^fake OpenAI server: (\d+) chat completions received$") == (0,)
+    assert counted(out, r"^cost ledger: (\d+) rows, (\d+) ok, (\d+) priced above zero$") == (0, 0, 0)
 
 
 def test_cost_ledger_benchmark_records_its_calls():
-    out = run_benchmark("benchmarks/bench_cost_ledger.py", "50")
-    assert re.search(r"^50 calls: record\+price\+budget check [\d.]+ ms/call", out, re.MULTILINE), out
+    calls = 50
+    out = run_benchmark("benchmarks/bench_cost_ledger.py", str(calls))
+    assert re.search(rf"^{calls} calls: record\+price\+budget check [\d.]+ ms/call", out, re.MULTILINE), out
+    assert counted(out, r"^cost ledger: (\d+) rows, (\d+) priced above zero$") == (calls, calls)
 
 
 def test_backup_benchmark_backs_up_verifies_and_restores_a_small_database(tmp_path):
