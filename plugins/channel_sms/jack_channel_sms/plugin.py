@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from jack_channel_sms.channel import STATUS_PATH, SmsChannel
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from jack_host.config.settings import Setting
     from jack_host.contract.app import App
 
+
 @hookimpl
 def jack_settings_validators() -> list[Setting]:
     return declared_settings()
@@ -23,6 +25,12 @@ def jack_settings_validators() -> list[Setting]:
 @hookimpl
 def jack_register_channels(register: Callable[[Channel], None], app: App) -> None:
     register(SmsChannel(app))
+
+
+@hookimpl
+def jack_register_migrations(register: Callable[[Path], None]) -> None:
+    # sms_0001 makes the opt-out tables and moves the opt-outs kept in jack_state before 0.2.
+    register(Path(__file__).parent / "migrations")
 
 
 @hookimpl

@@ -6,6 +6,7 @@ import asyncio
 
 import httpx
 import pytest
+from jack_channel_sms.opt_outs import SmsKeywordEvent, SmsOptOut
 from sms_helpers import (
     PUBLIC_URL,
     guest_texts,
@@ -15,11 +16,9 @@ from sms_helpers import (
     stored_messages,
     twilio_sign,
 )
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from jack_host.builtin.conversations.models import Message
 from jack_host.contract.interfaces import OutboundMessage, PermanentSendError
-from jack_host.db.models import StateEntry
 from jack_host.kit.webhook_metrics import webhook_failure_counts
 from jack_host.testing import running_app, wait_until
 
@@ -92,8 +91,10 @@ def test_stop_opts_out_without_an_ai_reply_and_start_opts_back_in(make_sms_app, 
             assert response.status_code == 200 and response.text == EMPTY_TWIML
         assert stored_messages(app) == []  # nothing for the AI to answer
         with Session(app.engine) as session:
-            entry = session.get(StateEntry, "sms.opt_out.+15551234567")
-        assert entry.value["opted_out"] is True and entry.value["keyword"] == "STOP"
+            entry = session.get(SmsOptOut, "+15551234567")
+            events = session.exec(select(SmsKeywordEvent)).all()
+        assert (entry.opted_out, entry.keyword) == (True, "STOP")
+        assert [(e.message_sid, e.phone, e.action) for e in events] == [("SM" + "d" * 32, "+15551234567", "opt_out")]
 
         with pytest.raises(PermanentSendError, match="^guest opted out of SMS$"):
             asyncio.run(channel.send(reply))
@@ -103,6 +104,10 @@ def test_stop_opts_out_without_an_ai_reply_and_start_opts_back_in(make_sms_app, 
         assert post(base, "/webhooks/sms", start, twilio_sign(PUBLIC_URL + "/webhooks/sms", start)).status_code == 200
         asyncio.run(channel.send(reply))
         assert len(twilio.matching("POST", "Messages.json")) == 1
+    with Session(app.engine) as session:
+        entry = session.get(SmsOptOut, "+15551234567")
+        assert (entry.opted_out, entry.keyword) == (False, "UNSTOP")
+        assert len(session.exec(select(SmsKeywordEvent)).all()) == 2
 
 
 @pytest.mark.parametrize("word", ["STOPALL", "unsubscribe", "Cancel", "END", "quit."])
@@ -112,7 +117,7 @@ def test_every_carrier_stop_synonym_opts_out(make_sms_app, word):
     with running_app(app) as base:
         assert post(base, "/webhooks/sms", params, twilio_sign(PUBLIC_URL + "/webhooks/sms", params)).status_code == 200
     with Session(app.engine) as session:
-        assert session.get(StateEntry, "sms.opt_out.+15551234567").value["opted_out"] is True
+        assert session.get(SmsOptOut, "+15551234567").opted_out is True
     assert stored_messages(app) == []
 
 
@@ -161,9 +166,8 @@ def test_delivery_reports_update_the_message(make_sms_app, twilio):
             assert response.status_code == 200 and response.text == EMPTY_TWIML
         return response
 
-    def status_of(message_id: int) -> Message:
-        with Session(app.engine) as session:
-            return session.get(Message, message_id)
+    def status_of(message_id: int):
+        return next(m for m in stored_messages(app) if m.id == message_id)
 
     with running_app(app) as base:
         guest_texts(base, "SM" + "5" * 32, "Hello")
