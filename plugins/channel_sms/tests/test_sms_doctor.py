@@ -21,4 +21,7 @@ def test_jack_doctor_checks_flags_a_missing_auth_token(tmp_path):
 
 def test_configured_sms_passes(tmp_path):
     env = {"TWILIO_ACCOUNT_SID": "AC123", "TWILIO_AUTH_TOKEN": "tok", "PUBLIC_URL": "https://jack.hotel.example"}
-    assert all(check.ok for check in sms_checks(tmp_path, env).values())
+    checks = sms_checks(tmp_path, env)
+    # the names first: ``all()`` over no checks at all would pass too
+    assert sorted(checks) == ["SMS signatures checked against the public URL", "SMS webhook secret"]
+    assert [name for name, check in checks.items() if not check.ok] == []

@@ -43,6 +43,14 @@ def test_messaging_service_and_cost_from_the_costs_file(make_sms_app, twilio, tm
     assert result.metadata["sms"] == {"segments": 2, "cost_usd": 0.02, "encoding": "GSM-7"}
 
 
+def test_a_non_gsm_text_is_priced_per_ucs2_segment(make_sms_app, twilio):
+    app = make_sms_app()
+    body = "Ваш номер 412 готов. " * 4  # 84 characters outside GSM-7: UCS-2, 67 per part -> 2 segments
+    result = asyncio.run(app.channels["sms"].send(outbound(body)))
+    assert twilio.matching("POST")[0].form()["Body"] == body
+    assert result.metadata["sms"] == {"segments": 2, "cost_usd": 0.015, "encoding": "UCS-2"}
+
+
 def test_national_numbers_get_the_default_country_code(make_sms_app, twilio):
     app = make_sms_app(DEFAULT_COUNTRY_CODE="44")
     asyncio.run(app.channels["sms"].send(outbound(to="07700 900123")))
