@@ -7,7 +7,8 @@ from pathlib import Path
 
 from jack_host.testing import JackProcess, make_app, run_jack
 
-FEATURE_HEADS = {"alerts_0001", "conversations_0001", "costs_0001", "knowledge_0001", "staff_0001", "webchat_0001"}
+FEATURE_HEADS = {"alerts_0001", "conversations_0001", "costs_0001", "knowledge_0001", "sms_0001", "staff_0001",
+                 "webchat_0001"}
 
 
 def row_counts(path: Path) -> dict[str, int]:
@@ -31,7 +32,8 @@ def test_a_new_database_gets_every_feature_in_dependency_order(tmp_path):
     migrated = run_jack(tmp_path, "db", "migrate")
     assert migrated.returncode == 0, migrated.stderr
     assert migrated.stdout.strip() == (
-        "Applied 7 migration(s): host_0001, alerts_0001, conversations_0001, costs_0001, knowledge_0001, staff_0001, webchat_0001"
+        "Applied 8 migration(s): host_0001, alerts_0001, conversations_0001, costs_0001, knowledge_0001, sms_0001, staff_0001,"
+        " webchat_0001"
     )
     status = run_jack(tmp_path, "db", "status").stdout.splitlines()
     lines = {line.split()[0]: line.split()[1:] for line in status[1:-1]}
@@ -41,6 +43,7 @@ def test_a_new_database_gets_every_feature_in_dependency_order(tmp_path):
         "conversations": ["conversations_0001", "up", "to", "date"],
         "costs": ["costs_0001", "up", "to", "date"],
         "knowledge": ["knowledge_0001", "up", "to", "date"],
+        "channel_sms": ["sms_0001", "up", "to", "date"],
         "staff": ["staff_0001", "up", "to", "date"],
         "channel_webchat": ["webchat_0001", "up", "to", "date"],
     }
@@ -58,12 +61,20 @@ def test_a_database_made_by_jack_0_1_upgrades_in_place_with_no_data_lost(tmp_pat
     assert all(before.values()), before  # the fixture holds data in every table
 
     status = run_jack(tmp_path, "db", "status")
-    assert status.returncode == 0 and status.stdout.splitlines()[-1] == "pending:  none", status.stdout + status.stderr
+    # only the SMS plugin's tables are new: 0.1 kept its opt-outs and keyword messages in jack_state
+    assert status.returncode == 0, status.stderr
+    assert status.stdout.splitlines()[-1] == "pending:  sms_0001  (run `jack db migrate`)", status.stdout
 
     migrated = run_jack(tmp_path, "db", "migrate")
     assert migrated.returncode == 0, migrated.stderr
     assert versions(database) == FEATURE_HEADS
-    assert row_counts(database) == before
+    after = row_counts(database)
+    # sms_0001 moved the fixture's one sms.keyword.* row; the pre-migration backup wrote backups.* state
+    assert (after.pop("sms_keyword_events"), after.pop("sms_opt_outs")) == (1, 0)
+    con = sqlite3.connect(database)
+    assert [r[0] for r in con.execute("SELECT key FROM jack_state WHERE key LIKE 'sms.%'")] == []
+    con.close()
+    assert {k: v for k, v in after.items() if k != "jack_state"} == {k: v for k, v in before.items() if k != "jack_state"}
     again = run_jack(tmp_path, "db", "status").stdout
     assert "pending:  none" in again and "not created" not in again
 

@@ -129,6 +129,10 @@ class Migrations:
         untouched = {row for row in rows if row not in self.revisions and row not in self.legacy and row != LEGACY_ROOT}
         return applied, untouched
 
+    def recorded(self, engine: Engine) -> set[str]:
+        """The database's ``alembic_version`` rows as stored, disabled plugins' included."""
+        return _version_rows(engine)
+
     def applied(self, engine: Engine) -> set[str]:
         """Revisions of the loaded plugins the database already has (old ids translated)."""
         return self._translate(_version_rows(engine))[0]
