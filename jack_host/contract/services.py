@@ -36,6 +36,39 @@ class ServiceConflict(RuntimeError):
     """Two plugins provide the same service; the message names both."""
 
 
+# --------------------------------------------------------------------------- shared vocabulary
+
+#: ``ai``: the AI answers; ``escalated``: handed to staff, nobody has taken it yet; ``staff``: a member
+#: of staff answers (the AI stays quiet); ``closed``: over (the guest's next message opens a new one).
+CONVERSATION_STATES = ("ai", "escalated", "staff", "closed")
+TASK_PRIORITIES = ("urgent", "high", "standard", "low")
+TASK_STATUSES = ("open", "in_progress", "done", "cancelled")
+
+
+class ConversationNotFound(LookupError):
+    """No conversation has the given id."""
+
+
+class TaskNotFound(LookupError):
+    """No task has the given id."""
+
+
+class ArticleNotFound(LookupError):
+    """No knowledge article has the given id."""
+
+
+class DuplicateArticleTitle(ValueError):
+    """Another knowledge article already has this title (titles are unique)."""
+
+
+@dataclass
+class ResultPage:
+    """One page of a longer list: its items (as dicts) and how many match in all."""
+
+    items: list[dict[str, Any]]
+    total: int
+
+
 # --------------------------------------------------------------------------- declared services
 
 
@@ -57,7 +90,7 @@ class Events(Protocol):
         ...
 
     def subscribe(self) -> AbstractAsyncContextManager[Any]:
-        """``async with events.subscribe() as queue:`` receives ``{"type", "data"}`` dicts."""
+        """``async with events.subscribe() as queue:`` receives ``{"type", "payload"}`` dicts."""
         ...
 
 
@@ -85,11 +118,20 @@ class Knowledge(Protocol):
         ...
 
     def create(self, title: str, body: str, category: str = "", tags: Any = None) -> dict[str, Any]:
-        """Add an article; return it."""
+        """Add an article; return it.
+
+        :raises DuplicateArticleTitle: another article has this title.
+        :raises ValueError: an empty title or body.
+        """
         ...
 
     def update(self, article_id: int, **fields: Any) -> dict[str, Any]:
-        """Change an article's title, body, category or tags; return it."""
+        """Change an article's title, body, category or tags; return it.
+
+        :raises ArticleNotFound: no such article.
+        :raises DuplicateArticleTitle: another article has the new title.
+        :raises ValueError: an unknown field, or an empty title or body.
+        """
         ...
 
     def delete(self, article_id: int) -> bool:
@@ -118,7 +160,25 @@ class Tasks(Protocol):
         ...
 
     def list(self, status: str | None = None, department: str | None = None, assignee_id: int | None = None, limit: int = 200) -> list[dict[str, Any]]:
-        """Tasks matching the filters, newest first."""
+        """Tasks matching the filters, soonest SLA due time first; ``status="open"`` means open or in progress."""
+        ...
+
+    def list_page(
+        self,
+        *,
+        status: str | None = None,
+        department: str | None = None,
+        priority: str | None = None,
+        assignee_id: int | None = None,
+        unassigned: bool = False,
+        conversation_id: int | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> ResultPage:
+        """One page of the tasks matching every filter given, soonest SLA due time first (none last), and the total.
+
+        ``status`` is one of :data:`TASK_STATUSES`, matched exactly; ``unassigned`` wins over ``assignee_id``.
+        """
         ...
 
     def get(self, task_id: int) -> dict[str, Any] | None:
@@ -126,11 +186,19 @@ class Tasks(Protocol):
         ...
 
     def claim(self, task_id: int, staff_user_id: int) -> dict[str, Any]:
-        """Assign the task to a staff member and mark it in progress."""
+        """Assign the task to a staff member and mark it in progress.
+
+        :raises TaskNotFound: no such task.
+        :raises ValueError: the task is finished, or held by someone else.
+        """
         ...
 
     def complete(self, task_id: int, staff_user_id: int | None = None) -> dict[str, Any]:
-        """Mark the task done."""
+        """Mark the task done (assigned to ``staff_user_id`` when nobody held it).
+
+        :raises TaskNotFound: no such task.
+        :raises ValueError: the task is already done or cancelled.
+        """
         ...
 
     def check_sla(self) -> list[dict[str, Any]]:
@@ -159,8 +227,23 @@ class HotelProfile(Protocol):
 class Conversations(Protocol):
     """Conversations as staff see and steer them (guests' messages come in through :class:`Inbox`)."""
 
-    def list_conversations(self, state: str | None = None, channel: str | None = None, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
-        """Conversations, newest activity first."""
+    def list_conversations(
+        self,
+        *,
+        state: str | None = None,
+        channel: str | None = None,
+        assignee_id: int | None = None,
+        unassigned: bool = False,
+        q: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> ResultPage:
+        """One page of the conversations (each with its ``guest``) matching every filter given,
+        newest activity first, and the total.
+
+        ``unassigned`` wins over ``assignee_id``; ``q`` matches the guest's name, phone, e-mail
+        or address, or any message text (case-insensitive, ``%`` and ``_`` literal).
+        """
         ...
 
     def get_conversation(self, conversation_id: int) -> dict[str, Any] | None:
@@ -171,8 +254,15 @@ class Conversations(Protocol):
         """One guest, or ``None``."""
         ...
 
-    def history(self, conversation_id: int, limit: int = 100) -> list[dict[str, Any]]:
-        """The conversation's messages, oldest first."""
+    def history(self, conversation_id: int, limit: int = 100, before_id: int | None = None) -> list[dict[str, Any]]:
+        """The conversation's last ``limit`` messages (older than message ``before_id`` if given), oldest first.
+
+        Empty when there is no such conversation.
+        """
+        ...
+
+    def get_message(self, message_id: int) -> dict[str, Any] | None:
+        """One message (with its conversation's ``guest_address``), or ``None``."""
         ...
 
     def find_conversation_id(self, channel: str, guest_address: str) -> int | None:
@@ -180,23 +270,23 @@ class Conversations(Protocol):
         ...
 
     async def send_staff_reply(self, conversation_id: int, body: str, staff_user_id: int | None) -> int:
-        """Queue a staff member's reply to the guest; return the message id."""
+        """Queue a staff member's reply to the guest; return the message id.
+
+        :raises ConversationNotFound: no such conversation.
+        :raises ValueError: an empty body.
+        """
         ...
 
     def take_over(self, conversation_id: int, staff_user_id: int | None) -> dict[str, Any]:
-        """Staff take the conversation over: the AI stops answering it."""
+        """Staff take the conversation over: the AI stops answering it. :raises ConversationNotFound:"""
         ...
 
     def hand_back(self, conversation_id: int) -> dict[str, Any]:
-        """Give the conversation back to the AI."""
+        """Give the conversation back to the AI. :raises ConversationNotFound:"""
         ...
 
     def close(self, conversation_id: int) -> dict[str, Any]:
-        """Close the conversation."""
-        ...
-
-    def assign(self, conversation_id: int, staff_user_id: int | None) -> dict[str, Any]:
-        """Assign the conversation to a staff member (``None``: unassign)."""
+        """Close the conversation. :raises ConversationNotFound:"""
         ...
 
     def health_summary(self) -> dict[str, Any]:
@@ -418,18 +508,26 @@ __all__ = [
     "BudgetExhausted",
     "NoProviderConfigured",
     "Alerts",
+    "ArticleNotFound",
     "Backups",
+    "CONVERSATION_STATES",
+    "ConversationNotFound",
     "Conversations",
     "Costs",
+    "DuplicateArticleTitle",
     "Events",
     "HotelProfile",
     "Knowledge",
     "KnowledgeMatch",
     "LLM",
     "LLMResult",
+    "ResultPage",
     "ServiceConflict",
     "ServiceUnavailable",
     "Services",
     "StaffAuth",
+    "TASK_PRIORITIES",
+    "TASK_STATUSES",
+    "TaskNotFound",
     "Tasks",
 ]

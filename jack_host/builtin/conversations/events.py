@@ -2,6 +2,9 @@
 
 Events are notifications, not the record: everything they describe is already
 committed to the database, so a subscriber that falls behind loses events, never data.
+
+Types: ``message.created``, ``message.status``, ``conversation.updated``,
+``conversation.escalated``, ``task.created``, ``task.updated``, ``task.sla_breached``, ``typing``.
 """
 
 from __future__ import annotations
@@ -14,16 +17,6 @@ from typing import Any
 
 log = logging.getLogger("jack.events")
 
-EVENT_TYPES = (
-    "message.created",
-    "message.status",
-    "conversation.updated",
-    "conversation.escalated",
-    "task.created",
-    "task.updated",
-    "task.sla_breached",
-    "typing",
-)
 #: A subscriber this far behind is dropping events (a stuck browser tab must not grow memory).
 QUEUE_SIZE = 1000
 
@@ -33,7 +26,6 @@ class EventBus:
 
     def __init__(self) -> None:
         self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
-        self.dropped = 0
 
     def publish(self, type: str, payload: dict[str, Any]) -> None:
         """Hand ``{"type": type, "payload": payload}`` to every subscriber; never blocks."""
@@ -42,7 +34,6 @@ class EventBus:
             try:
                 queue.put_nowait(event)
             except asyncio.QueueFull:
-                self.dropped += 1
                 log.warning("event subscriber is %d events behind; dropped %s", QUEUE_SIZE, type)
 
     @contextlib.asynccontextmanager
@@ -54,7 +45,3 @@ class EventBus:
             yield queue
         finally:
             self._subscribers.discard(queue)
-
-    @property
-    def subscriber_count(self) -> int:
-        return len(self._subscribers)

@@ -13,16 +13,10 @@ def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-CONVERSATION_STATES = ("ai", "escalated", "staff", "closed")
-SENDERS = ("guest", "ai", "staff", "system")
-#: Outbound delivery states, in the order they may advance (``failed`` is handled apart).
-DELIVERY_STATES = ("queued", "sent", "delivered", "read", "failed")
 #: Inbound messages are stored with this status.
 INBOUND_STATUS = "received"
-TASK_PRIORITIES = ("urgent", "high", "standard", "low")
-TASK_STATUSES = ("open", "in_progress", "done", "cancelled")
-JOB_KINDS = ("reply", "send")
-JOB_STATES = ("pending", "running", "done", "failed")
+#: Task statuses that still need someone (of ``TASK_STATUSES`` in the contract).
+OPEN_TASK_STATUSES = ("open", "in_progress")
 
 
 class Guest(SQLModel, table=True):
@@ -102,10 +96,10 @@ class Job(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str
+    kind: str  # reply / send
     message_id: int = Field(foreign_key="messages.id")
     conversation_id: int = Field(index=True)
-    state: str = "pending"
+    state: str = "pending"  # pending / running / done / failed
     attempts: int = 0
     run_after: dt.datetime = Field(default_factory=now_utc)
     #: Who holds the job and until when; an expired lease is claimable again.

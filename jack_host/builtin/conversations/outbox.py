@@ -24,7 +24,7 @@ from sqlmodel import Session
 from jack_host.builtin.conversations import jobs
 from jack_host.builtin.conversations import statements as sql
 from jack_host.builtin.conversations.models import Conversation, Message, now_utc
-from jack_host.builtin.conversations.pipeline import iso, message_dict
+from jack_host.builtin.conversations.records import message_dict
 from jack_host.contract.interfaces import (
     NotConfiguredError,
     OutboundMessage,
@@ -33,6 +33,7 @@ from jack_host.contract.interfaces import (
     TransientSendError,
 )
 from jack_host.contract.services import Costs
+from jack_host.db.models import iso
 
 if TYPE_CHECKING:
     from jack_host.builtin.conversations.feature import ConversationsFeature

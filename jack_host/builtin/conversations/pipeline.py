@@ -18,18 +18,12 @@ from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from jack_host.builtin.conversations import jobs
+from jack_host.builtin.conversations import jobs, queries
 from jack_host.builtin.conversations import statements as sql
-from jack_host.builtin.conversations.models import (
-    CONVERSATION_STATES,
-    INBOUND_STATUS,
-    Conversation,
-    Guest,
-    Message,
-    now_utc,
-)
+from jack_host.builtin.conversations.models import INBOUND_STATUS, Conversation, Guest, Message, now_utc
+from jack_host.builtin.conversations.records import conversation_dict, guest_dict, message_dict
 from jack_host.contract.interfaces import InboundMessage, Inbox, Received
-from jack_host.contract.services import Conversations
+from jack_host.contract.services import CONVERSATION_STATES, ConversationNotFound, Conversations, ResultPage
 from jack_host.db.models import StateEntry, iso
 from jack_host.kit.phone import InvalidPhoneNumber, normalise_phone
 
@@ -43,64 +37,8 @@ log = logging.getLogger("jack.pipeline")
 STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3}
 
 
-class ConversationNotFound(LookupError):
-    """No conversation (or message, task...) has the given id."""
-
-
 def normalize_email(email: str | None) -> str | None:
     return email.strip().lower() if email and email.strip() else None
-
-
-def message_dict(message: Message, guest_address: str | None = None) -> dict[str, Any]:
-    data = {
-        "id": message.id,
-        "conversation_id": message.conversation_id,
-        "channel": message.channel,
-        "direction": message.direction,
-        "sender": message.sender,
-        "body": message.body,
-        "status": message.status,
-        "error": message.error,
-        "channel_message_id": message.channel_message_id,
-        "provider_message_id": message.provider_message_id,
-        "created_at": iso(message.created_at),
-        "meta": dict(message.meta or {}),
-    }
-    if guest_address is not None:
-        data["guest_address"] = guest_address
-    return data
-
-
-def conversation_dict(conversation: Conversation, guest: Guest | None = None) -> dict[str, Any]:
-    data = {
-        "id": conversation.id,
-        "guest_id": conversation.guest_id,
-        "channel": conversation.channel,
-        "guest_address": conversation.guest_address,
-        "state": conversation.state,
-        "assignee_id": conversation.assignee_id,
-        "language": conversation.language,
-        "created_at": iso(conversation.created_at),
-        "updated_at": iso(conversation.updated_at),
-        "last_message_at": iso(conversation.last_message_at),
-        "last_guest_message_at": iso(conversation.last_guest_message_at),
-        "closed_at": iso(conversation.closed_at),
-    }
-    if guest is not None:
-        data["guest"] = guest_dict(guest)
-    return data
-
-
-def guest_dict(guest: Guest) -> dict[str, Any]:
-    return {
-        "id": guest.id,
-        "name": guest.name,
-        "phone": guest.phone,
-        "email": guest.email,
-        "preferred_language": guest.preferred_language,
-        "notes": guest.notes,
-        "created_at": iso(guest.created_at),
-    }
 
 
 class Pipeline(Inbox, Conversations):
@@ -432,32 +370,23 @@ class Pipeline(Inbox, Conversations):
     def close(self, conversation_id: int) -> dict[str, Any]:
         return self.set_state(conversation_id, "closed")
 
-    def assign(self, conversation_id: int, staff_user_id: int | None) -> dict[str, Any]:
-        """Change who holds the conversation without changing its state."""
-        with Session(self.engine, expire_on_commit=False) as session:
-            conversation = session.get(Conversation, conversation_id)
-            if conversation is None:
-                raise ConversationNotFound(f"conversation {conversation_id} does not exist")
-            conversation.assignee_id = staff_user_id
-            conversation.updated_at = now_utc()
-            session.add(conversation)
-            session.commit()
-            data = conversation_dict(conversation, session.get(Guest, conversation.guest_id))
-        self.events.publish("conversation.updated", data)
-        return data
-
     # ------------------------------------------------------------------ reading
 
-    def history(self, conversation_id: int, limit: int = 100) -> list[dict[str, Any]]:
-        """The last ``limit`` messages of a conversation, oldest first."""
+    def history(self, conversation_id: int, limit: int = 100, before_id: int | None = None) -> list[dict[str, Any]]:
+        """The last ``limit`` messages of a conversation (older than ``before_id`` if given), oldest first."""
         with Session(self.engine) as session:
             conversation = session.get(Conversation, conversation_id)
             if conversation is None:
                 return []
-            rows = session.exec(
-                select(Message).where(Message.conversation_id == conversation_id).order_by(col(Message.id).desc()).limit(limit)
-            ).all()
+            query = select(Message).where(Message.conversation_id == conversation_id)
+            if before_id is not None:
+                query = query.where(col(Message.id) < before_id)
+            rows = session.exec(query.order_by(col(Message.id).desc()).limit(limit)).all()
             return [message_dict(m, conversation.guest_address) for m in reversed(rows)]
+
+    def get_message(self, message_id: int) -> dict[str, Any] | None:
+        """One message with its conversation's ``guest_address``, or ``None``."""
+        return queries.get_message(self.engine, message_id)
 
     def find_conversation_id(self, channel: str, guest_address: str) -> int | None:
         """The open conversation on ``channel`` with ``guest_address`` (else the latest closed one)."""
@@ -480,17 +409,27 @@ class Pipeline(Inbox, Conversations):
             return conversation_dict(conversation, session.get(Guest, conversation.guest_id))
 
     def list_conversations(
-        self, state: str | None = None, assignee_id: int | None = None, limit: int = 100, offset: int = 0
-    ) -> list[dict[str, Any]]:
-        """Conversations, most recently active first, optionally filtered by state or assignee."""
-        with Session(self.engine) as session:
-            query = select(Conversation, Guest).join(Guest, Guest.id == Conversation.guest_id)
-            if state:
-                query = query.where(Conversation.state == state)
-            if assignee_id is not None:
-                query = query.where(Conversation.assignee_id == assignee_id)
-            rows = session.exec(query.order_by(col(Conversation.last_message_at).desc()).offset(offset).limit(limit)).all()
-            return [conversation_dict(c, g) for c, g in rows]
+        self,
+        *,
+        state: str | None = None,
+        channel: str | None = None,
+        assignee_id: int | None = None,
+        unassigned: bool = False,
+        q: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> ResultPage:
+        """One page of conversations, most recently active first, and the total (see :func:`queries.list_conversations`)."""
+        return queries.list_conversations(
+            self.engine,
+            state=state,
+            channel=channel,
+            assignee_id=assignee_id,
+            unassigned=unassigned,
+            q=q,
+            limit=limit,
+            offset=offset,
+        )
 
     def get_guest(self, guest_id: int) -> dict[str, Any] | None:
         with Session(self.engine) as session:

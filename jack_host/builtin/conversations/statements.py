@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from sqlalchemy import bindparam, func, insert, or_, select, update
 
-from jack_host.builtin.conversations.models import Conversation, Guest, Job, Message
+from jack_host.builtin.conversations.models import Conversation, Guest, Message
 
 messages = Message.__table__
 conversations = Conversation.__table__
 guests = Guest.__table__
-jobs = Job.__table__
 
 #: ``{"channel", "address"}`` -> (id, guest_id) of the guest's open conversation on that channel.
 OPEN_CONVERSATION = (
@@ -32,8 +31,6 @@ OPEN_CONVERSATION = (
 
 #: A message row; pass every column but ``id``.
 INSERT_MESSAGE = insert(messages)
-#: A job row; pass every column but ``id``.
-INSERT_JOB = insert(jobs)
 
 #: ``{"cid", "at", "language"}``: a guest wrote (``language`` None keeps the conversation's).
 GUEST_WROTE = (

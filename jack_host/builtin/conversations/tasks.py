@@ -15,8 +15,10 @@ from prometheus_client import Counter
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from jack_host.builtin.conversations.models import TASK_PRIORITIES, TASK_STATUSES, Task, now_utc
-from jack_host.db.models import iso
+from jack_host.builtin.conversations import queries
+from jack_host.builtin.conversations.models import OPEN_TASK_STATUSES, Task, now_utc
+from jack_host.builtin.conversations.records import task_dict
+from jack_host.contract.services import TASK_PRIORITIES, ResultPage, TaskNotFound
 
 if TYPE_CHECKING:
     from jack_host.builtin.conversations.events import EventBus
@@ -30,33 +32,6 @@ SLA_SETTINGS = {
     "low": "SLA_LOW_MINUTES",
 }
 SLA_DEFAULTS = {"urgent": 15, "high": 60, "standard": 240, "low": 1440}
-OPEN_STATUSES = ("open", "in_progress")
-
-
-class TaskNotFound(LookupError):
-    pass
-
-
-def task_dict(task: Task) -> dict[str, Any]:
-    now = now_utc()
-    due = task.sla_due_at.replace(tzinfo=dt.UTC) if task.sla_due_at and task.sla_due_at.tzinfo is None else task.sla_due_at
-    return {
-        "id": task.id,
-        "conversation_id": task.conversation_id,
-        "guest_id": task.guest_id,
-        "department": task.department,
-        "priority": task.priority,
-        "status": task.status,
-        "title": task.title,
-        "description": task.description,
-        "reason": task.reason,
-        "sla_due_at": iso(task.sla_due_at),
-        "sla_breached": bool(task.sla_breached_at) or (task.status in OPEN_STATUSES and due is not None and due < now),
-        "assignee_id": task.assignee_id,
-        "created_at": iso(task.created_at),
-        "claimed_at": iso(task.claimed_at),
-        "completed_at": iso(task.completed_at),
-    }
 
 
 def normalize_priority(value: Any) -> str:
@@ -140,7 +115,7 @@ class TaskBoard:
         with Session(self.app.engine) as session:
             query = select(Task)
             if status == "open":
-                query = query.where(col(Task.status).in_(OPEN_STATUSES))
+                query = query.where(col(Task.status).in_(OPEN_TASK_STATUSES))
             elif status:
                 query = query.where(Task.status == status)
             if department:
@@ -154,13 +129,38 @@ class TaskBoard:
             task = session.get(Task, task_id)
             return task_dict(task) if task else None
 
+    def list_page(
+        self,
+        *,
+        status: str | None = None,
+        department: str | None = None,
+        priority: str | None = None,
+        assignee_id: int | None = None,
+        unassigned: bool = False,
+        conversation_id: int | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> ResultPage:
+        """One page of the tasks matching every filter, soonest due time first (none last), and the total."""
+        return queries.list_tasks(
+            self.app.engine,
+            status=status,
+            department=department,
+            priority=priority,
+            assignee_id=assignee_id,
+            unassigned=unassigned,
+            conversation_id=conversation_id,
+            limit=limit,
+            offset=offset,
+        )
+
     def claim(self, task_id: int, staff_user_id: int) -> dict[str, Any]:
         """Assign the task to ``staff_user_id`` and mark it in progress.
 
         :raises TaskNotFound: / ValueError: the task is already done or held by someone else.
         """
         def change(task: Task) -> None:
-            if task.status not in OPEN_STATUSES:
+            if task.status not in OPEN_TASK_STATUSES:
                 raise ValueError(f"task {task_id} is {task.status}; only open tasks can be claimed")
             if task.assignee_id not in (None, staff_user_id):
                 raise ValueError(f"task {task_id} is already claimed by user {task.assignee_id}")
@@ -171,22 +171,11 @@ class TaskBoard:
     def complete(self, task_id: int, staff_user_id: int | None = None) -> dict[str, Any]:
         """Mark the task done. :raises TaskNotFound: / ValueError: already done or cancelled."""
         def change(task: Task) -> None:
-            if task.status not in OPEN_STATUSES:
+            if task.status not in OPEN_TASK_STATUSES:
                 raise ValueError(f"task {task_id} is already {task.status}")
             task.status, task.completed_at = "done", now_utc()
             if task.assignee_id is None:
                 task.assignee_id = staff_user_id
-
-        return self._change(task_id, change)
-
-    def set_status(self, task_id: int, status: str) -> dict[str, Any]:
-        if status not in TASK_STATUSES:
-            raise ValueError(f"unknown task status '{status}': expected one of {', '.join(TASK_STATUSES)}")
-
-        def change(task: Task) -> None:
-            task.status = status
-            if status == "done":
-                task.completed_at = now_utc()
 
         return self._change(task_id, change)
 
@@ -210,7 +199,7 @@ class TaskBoard:
         now = now_utc()
         with Session(self.app.engine, expire_on_commit=False) as session:
             late = session.exec(
-                select(Task).where(col(Task.status).in_(OPEN_STATUSES), col(Task.sla_breached_at).is_(None), col(Task.sla_due_at) < now)
+                select(Task).where(col(Task.status).in_(OPEN_TASK_STATUSES), col(Task.sla_breached_at).is_(None), col(Task.sla_due_at) < now)
             ).all()
             for task in late:
                 task.sla_breached_at = now
@@ -226,9 +215,9 @@ class TaskBoard:
         """``open_breached`` (late and still open), ``breached_last_hour`` and ``open`` tasks, for monitoring."""
         now = now_utc()
         with Session(self.app.engine) as session:
-            open_tasks = session.exec(select(func.count()).select_from(Task).where(col(Task.status).in_(OPEN_STATUSES))).one()
+            open_tasks = session.exec(select(func.count()).select_from(Task).where(col(Task.status).in_(OPEN_TASK_STATUSES))).one()
             open_breached = session.exec(
-                select(func.count()).select_from(Task).where(col(Task.status).in_(OPEN_STATUSES), col(Task.sla_due_at) < now)
+                select(func.count()).select_from(Task).where(col(Task.status).in_(OPEN_TASK_STATUSES), col(Task.sla_due_at) < now)
             ).one()
             last_hour = session.exec(
                 select(func.count()).select_from(Task).where(col(Task.sla_breached_at) >= now - dt.timedelta(hours=1))

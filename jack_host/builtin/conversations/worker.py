@@ -32,8 +32,7 @@ from jack_host.builtin.conversations.ai_reply import ReplyPlan, Responder
 from jack_host.builtin.conversations.escalation import Escalation, detect, handover_text
 from jack_host.builtin.conversations.models import Conversation, Guest, Message, now_utc
 from jack_host.builtin.conversations.outbox import Outbox
-from jack_host.builtin.conversations.pipeline import conversation_dict, guest_dict, message_dict
-from jack_host.builtin.conversations.tasks import task_dict
+from jack_host.builtin.conversations.records import conversation_dict, guest_dict, message_dict, task_dict
 from jack_host.contract.interfaces import OutboundMessage
 
 if TYPE_CHECKING:

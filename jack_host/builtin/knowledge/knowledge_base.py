@@ -27,10 +27,11 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 from sqlalchemy import DateTime, text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from jack_host.builtin.knowledge.models import KnowledgeArticle, now_utc
-from jack_host.contract.services import Knowledge, KnowledgeMatch
+from jack_host.contract.services import ArticleNotFound, DuplicateArticleTitle, Knowledge, KnowledgeMatch
 from jack_host.db.models import iso
 from jack_host.kit.language import ALL_STOPWORDS, fold, words
 
@@ -52,10 +53,6 @@ _FTS_SEARCH = text(
 
 class KnowledgeImportError(ValueError):
     """The file cannot be imported; the message names the file and what is wrong."""
-
-
-class ArticleNotFound(LookupError):
-    pass
 
 
 @dataclass
@@ -134,21 +131,21 @@ class KnowledgeBase(Knowledge):
             return article_dict(article) if article else None
 
     def create(self, title: str, body: str, category: str = "", tags: Any = None) -> dict[str, Any]:
-        """Add an article. :raises ValueError: empty title/body or a title already used."""
+        """Add an article. :raises DuplicateArticleTitle: / ValueError: empty title or body."""
         title, body = _required(title, "title"), _required(body, "body")
         with Session(self.engine, expire_on_commit=False) as session:
             if session.exec(select(KnowledgeArticle.id).where(KnowledgeArticle.title == title)).first() is not None:
-                raise ValueError(f"an article titled '{title}' already exists")
+                raise DuplicateArticleTitle(f"an article titled '{title}' already exists")
             now = now_utc()
             article = KnowledgeArticle(
                 title=title, body=body, category=(category or "").strip(), tags=normalize_tags(tags), created_at=now, updated_at=now
             )
             session.add(article)
-            session.commit()
+            _commit_unique_title(session, title)
             return article_dict(article)
 
     def update(self, article_id: int, **fields: Any) -> dict[str, Any]:
-        """Change title, body, category or tags. :raises ArticleNotFound: / ValueError:"""
+        """Change title, body, category or tags. :raises ArticleNotFound: / DuplicateArticleTitle: / ValueError:"""
         unknown = set(fields) - set(ARTICLE_FIELDS)
         if unknown:
             raise ValueError(f"unknown article field(s): {', '.join(sorted(unknown))}; expected {', '.join(ARTICLE_FIELDS)}")
@@ -166,7 +163,7 @@ class KnowledgeBase(Knowledge):
                 setattr(article, key, value)
             article.updated_at = now_utc()
             session.add(article)
-            session.commit()
+            _commit_unique_title(session, article.title)
             return article_dict(article)
 
     def delete(self, article_id: int) -> bool:
@@ -272,6 +269,15 @@ class KnowledgeBase(Knowledge):
             outcome = self.upsert(str(entry["title"]), str(entry["body"]), str(entry.get("category") or ""), entry.get("tags"))
             setattr(report, outcome, getattr(report, outcome) + 1)
         return report
+
+
+def _commit_unique_title(session: Session, title: str) -> None:
+    """Commit; a title taken meanwhile (the unique index) is a :class:`DuplicateArticleTitle`."""
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise DuplicateArticleTitle(f"an article titled '{title}' already exists") from None
 
 
 def _required(value: Any, name: str) -> str:

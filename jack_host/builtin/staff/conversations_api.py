@@ -8,9 +8,6 @@ from typing import TYPE_CHECKING, Literal
 import falcon
 from pydantic import Field
 
-from jack_host.builtin.conversations.models import CONVERSATION_STATES
-from jack_host.builtin.conversations.pipeline import ConversationNotFound
-from jack_host.builtin.staff import conversation_queries as queries
 from jack_host.builtin.staff.auth import not_found, require_role
 from jack_host.builtin.staff.validation import (
     Body,
@@ -21,6 +18,7 @@ from jack_host.builtin.staff.validation import (
     read_body,
     read_query,
 )
+from jack_host.contract.services import CONVERSATION_STATES, ConversationNotFound
 
 if TYPE_CHECKING:
     from jack_host.contract.app import App
@@ -55,9 +53,8 @@ class ConversationsResource:
         if filters.channel and filters.channel not in self.app.channels:
             known = ", ".join(sorted(self.app.channels)) or "none"
             raise field_error("channel", f"unknown channel; registered channels: {known}")
-        items, total = await asyncio.to_thread(
-            queries.list_conversations,
-            self.app.engine,
+        page = await asyncio.to_thread(
+            self.app.services.conversations.list_conversations,
             state=filters.state,
             channel=filters.channel,
             assignee_id=assignee_id,
@@ -66,7 +63,7 @@ class ConversationsResource:
             limit=filters.limit,
             offset=filters.offset,
         )
-        resp.media = {"items": items, "total": total, "limit": filters.limit, "offset": filters.offset}
+        resp.media = {"items": page.items, "total": page.total, "limit": filters.limit, "offset": filters.offset}
 
 
 @falcon.before(require_role("staff"))
@@ -88,10 +85,10 @@ class MessagesResource:
 
     async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, conversation_id: int) -> None:
         page = read_query(req, MessagePage)
-        items = await asyncio.to_thread(
-            queries.conversation_messages, self.app.engine, conversation_id, limit=page.limit, before_id=page.before
-        )
-        if items is None:
+        conversations = self.app.services.conversations
+        items = await asyncio.to_thread(conversations.history, conversation_id, page.limit, page.before)
+        # An empty page is also what a conversation that does not exist gives.
+        if not items and await asyncio.to_thread(conversations.get_conversation, conversation_id) is None:
             raise not_found(f"conversation {conversation_id} does not exist")
         resp.media = {"items": items}
 
@@ -104,7 +101,7 @@ class MessagesResource:
         except ValueError as exc:
             raise field_error("body", str(exc)) from None
         resp.status = falcon.HTTP_201
-        resp.media = await asyncio.to_thread(queries.get_message, self.app.engine, message_id)
+        resp.media = await asyncio.to_thread(self.app.services.conversations.get_message, message_id)
 
 
 @falcon.before(require_role("staff"))

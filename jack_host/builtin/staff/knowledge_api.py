@@ -10,11 +10,10 @@ from typing import TYPE_CHECKING
 
 import falcon
 from pydantic import Field
-from sqlalchemy.exc import IntegrityError
 
-from jack_host.builtin.knowledge.knowledge_base import ArticleNotFound
 from jack_host.builtin.staff.auth import conflict, not_found, require_role
 from jack_host.builtin.staff.validation import Body, Page, Query, read_body, read_query
+from jack_host.contract.services import ArticleNotFound, DuplicateArticleTitle
 
 if TYPE_CHECKING:
     from jack_host.contract.app import App
@@ -63,7 +62,7 @@ class KnowledgeResource:
         body = await read_body(req, ArticleBody)
         try:
             article = await asyncio.to_thread(self.app.services.knowledge.create, **body.model_dump())
-        except (ValueError, IntegrityError):  # the body model already refused empty fields
+        except DuplicateArticleTitle:
             raise duplicate_title(body.title) from None
         resp.status = falcon.HTTP_201
         resp.media = article
@@ -88,7 +87,7 @@ class ArticleResource:
             resp.media = await asyncio.to_thread(self.app.services.knowledge.update, article_id, **fields)
         except ArticleNotFound as exc:
             raise not_found(str(exc)) from None
-        except IntegrityError:  # the new title belongs to another article
+        except DuplicateArticleTitle:
             raise duplicate_title(fields.get("title")) from None
 
     @falcon.before(require_role("manager"))

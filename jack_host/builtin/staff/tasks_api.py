@@ -8,11 +8,9 @@ from typing import TYPE_CHECKING, Literal
 import falcon
 from pydantic import Field
 
-from jack_host.builtin.conversations.models import TASK_PRIORITIES, TASK_STATUSES
-from jack_host.builtin.conversations.tasks import TaskNotFound
-from jack_host.builtin.staff import task_queries
 from jack_host.builtin.staff.auth import conflict, not_found, require_role
 from jack_host.builtin.staff.validation import Page, assignee_filter, read_query
+from jack_host.contract.services import TASK_PRIORITIES, TASK_STATUSES, TaskNotFound
 
 if TYPE_CHECKING:
     from jack_host.contract.app import App
@@ -34,9 +32,8 @@ class TasksResource:
     async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         filters = read_query(req, TaskFilters)
         assignee_id, unassigned = assignee_filter(filters.assignee, req.context.staff.id)
-        items, total = await asyncio.to_thread(
-            task_queries.list_tasks,
-            self.app.engine,
+        page = await asyncio.to_thread(
+            self.app.services.tasks.list_page,
             status=filters.status,
             department=filters.department,
             priority=filters.priority,
@@ -46,7 +43,7 @@ class TasksResource:
             limit=filters.limit,
             offset=filters.offset,
         )
-        resp.media = {"items": items, "total": total, "limit": filters.limit, "offset": filters.offset}
+        resp.media = {"items": page.items, "total": page.total, "limit": filters.limit, "offset": filters.offset}
 
 
 @falcon.before(require_role("staff"))

@@ -1,6 +1,7 @@
-"""Read-side queries the staff API needs beyond ``app.services.conversations`` (filters, search, paging).
+"""The filtered, paged lists staff browse: conversations and tasks, each page with its total.
 
-Writes always go through ``app.services.conversations`` so its events and jobs stay the single path.
+Offered through ``app.services.conversations.list_conversations`` and ``app.services.tasks.list_page``.
+Only reads: every change goes through the pipeline or the task board, which publish the events.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from sqlalchemy import exists, func, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from jack_host.builtin.conversations.models import Conversation, Guest, Message
-from jack_host.builtin.conversations.pipeline import conversation_dict, message_dict
+from jack_host.builtin.conversations.models import Conversation, Guest, Message, Task
+from jack_host.builtin.conversations.records import conversation_dict, message_dict, task_dict
+from jack_host.contract.services import ResultPage
 
 
 def like_pattern(text: str) -> str:
+    """``%text%`` for ``ILIKE ... ESCAPE '\\'``, with the guest's own ``%``, ``_`` and ``\\`` taken literally."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
@@ -30,12 +33,12 @@ def list_conversations(
     q: str | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> tuple[list[dict[str, Any]], int]:
-    """Conversations, most recently active first, and how many match in total.
+) -> ResultPage:
+    """Conversations with their guests, most recently active first, and how many match in total.
 
     ``q`` matches the guest's name, phone, e-mail or address, or any message text.
     """
-    filters = []
+    filters: list[Any] = []
     if state:
         filters.append(Conversation.state == state)
     if channel:
@@ -65,28 +68,52 @@ def list_conversations(
         total = session.exec(
             select(func.count()).select_from(Conversation).join(Guest, Guest.id == Conversation.guest_id).where(*filters)
         ).one()
-        return [conversation_dict(c, g) for c, g in rows], int(total)
-
-
-def conversation_messages(
-    engine: Engine, conversation_id: int, *, limit: int = 100, before_id: int | None = None
-) -> list[dict[str, Any]] | None:
-    """Up to ``limit`` messages older than ``before_id`` (or the latest), oldest first; None if no conversation."""
-    with Session(engine) as session:
-        conversation = session.get(Conversation, conversation_id)
-        if conversation is None:
-            return None
-        query = select(Message).where(Message.conversation_id == conversation_id)
-        if before_id is not None:
-            query = query.where(col(Message.id) < before_id)
-        rows = session.exec(query.order_by(col(Message.id).desc()).limit(limit)).all()
-        return [message_dict(m, conversation.guest_address) for m in reversed(rows)]
+        return ResultPage([conversation_dict(c, g) for c, g in rows], int(total))
 
 
 def get_message(engine: Engine, message_id: int) -> dict[str, Any] | None:
+    """One message with its conversation's ``guest_address``, or ``None``."""
     with Session(engine) as session:
         message = session.get(Message, message_id)
         if message is None:
             return None
         conversation = session.get(Conversation, message.conversation_id)
         return message_dict(message, conversation.guest_address if conversation else None)
+
+
+def list_tasks(
+    engine: Engine,
+    *,
+    status: str | None = None,
+    department: str | None = None,
+    priority: str | None = None,
+    assignee_id: int | None = None,
+    unassigned: bool = False,
+    conversation_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> ResultPage:
+    """Tasks, most urgent deadline first (no deadline last), and how many match in total."""
+    filters: list[Any] = []
+    if status:
+        filters.append(Task.status == status)
+    if department:
+        filters.append(Task.department == department)
+    if priority:
+        filters.append(Task.priority == priority)
+    if unassigned:
+        filters.append(col(Task.assignee_id).is_(None))
+    elif assignee_id is not None:
+        filters.append(Task.assignee_id == assignee_id)
+    if conversation_id is not None:
+        filters.append(Task.conversation_id == conversation_id)
+    with Session(engine) as session:
+        rows = session.exec(
+            select(Task)
+            .where(*filters)
+            .order_by(col(Task.sla_due_at).is_(None), col(Task.sla_due_at), col(Task.id))
+            .offset(offset)
+            .limit(limit)
+        ).all()
+        total = session.exec(select(func.count()).select_from(Task).where(*filters)).one()
+        return ResultPage([task_dict(t) for t in rows], int(total))
