@@ -231,8 +231,11 @@ async def test_staff_reply_goes_out_and_takes_over(tmp_path):
         assert sent.guest_address == "+34600111222" and sent.metadata["last_guest_message_at"]
         conversation = app.services.conversations.get_conversation(received.conversation_id)
         assert (conversation["state"], conversation["assignee_id"]) == ("staff", 7)
-        statuses = [e for e in await collect(queue, "message.status") if e["type"] == "message.status"]
-        assert statuses  # staff see delivery progress
+        staff_statuses: list[str] = []
+        while not staff_statuses:  # the AI reply's status comes first
+            events = await collect(queue, "message.status")
+            staff_statuses = [e["payload"]["status"] for e in events if e["type"] == "message.status" and e["payload"]["id"] == message_id]
+        assert staff_statuses == ["sent"]  # staff see the outbox deliver their reply
         staff = messages(app, received.conversation_id, "staff")[0]
         assert staff["status"] == "sent" and staff["meta"]["staff_user_id"] == 7
 
