@@ -37,6 +37,8 @@ from jack_host.contract.interfaces import (
 from jack_host.contract.plugins import make_plugin_manager
 from jack_host.contract.services import Services
 from jack_host.db.engine import make_engine
+from jack_host.web.body_limit import BodyLimitMiddleware, counting_receive
+from jack_host.web.converters import DatabaseIntConverter
 from jack_host.web.errors import install_error_handlers
 from jack_host.web.health import HealthMonitor, add_health_routes
 from jack_host.web.metrics import add_metrics_route
@@ -100,6 +102,10 @@ class JackApp(falcon.asgi.App):
         """The hotel's timezone (``HOTEL_TIMEZONE``; the hotel profile keeps it in sync)."""
         return ZoneInfo(str(self.settings.get("HOTEL_TIMEZONE") or "UTC"))
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # Counts request body bytes as they stream in, so BodyLimitMiddleware can refuse past a route's cap.
+        await super().__call__(scope, counting_receive(scope, receive), send)
+
     async def start(self) -> None:
         """Start plugins, then the health monitor (so it sees what they opened), then freeze the heap after warm-up."""
         await self.hooks.startup(self)
@@ -144,7 +150,8 @@ def create_app(
         raise SettingsError(errors)
 
     lifespan = LifespanMiddleware()
-    app = JackApp(middleware=[ProxyHeadersMiddleware(settings), RequestLogMiddleware(), lifespan])
+    app = JackApp(middleware=[ProxyHeadersMiddleware(settings), RequestLogMiddleware(), lifespan, BodyLimitMiddleware()])
+    app.router_options.converters["int"] = DatabaseIntConverter
     lifespan.app = app
     app.settings = settings
     app.pm = pm

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from jack_host.builtin.staff.auth import not_found, require_role
 from jack_host.builtin.staff.validation import (
+    MAX_DB_INT,
     Body,
     Page,
     Query,
@@ -35,7 +36,7 @@ class ConversationFilters(Page):
 
 class MessagePage(Query):
     limit: int = Field(default=100, ge=1, le=500)
-    before: int | None = Field(default=None, ge=1)
+    before: int | None = Field(default=None, ge=1, le=MAX_DB_INT)
 
 
 class ReplyBody(Body):

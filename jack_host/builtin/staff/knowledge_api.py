@@ -47,6 +47,9 @@ def duplicate_title(title: str | None) -> falcon.HTTPError:
 
 
 class KnowledgeResource:
+    # A 20,000-character article, JSON-escaped (\uXXXX), is up to ~120 KB; the staff API's default is 64 KiB.
+    max_body_bytes = 256 * 1024
+
     def __init__(self, app: App):
         self.app = app
 
@@ -69,6 +72,9 @@ class KnowledgeResource:
 
 
 class ArticleResource:
+    # A 20,000-character article, JSON-escaped (\uXXXX), is up to ~120 KB; the staff API's default is 64 KiB.
+    max_body_bytes = 256 * 1024
+
     def __init__(self, app: App):
         self.app = app
 

@@ -9,7 +9,7 @@ import falcon
 from pydantic import Field
 
 from jack_host.builtin.staff.auth import conflict, not_found, require_role
-from jack_host.builtin.staff.validation import Page, assignee_filter, read_query
+from jack_host.builtin.staff.validation import MAX_DB_INT, Page, assignee_filter, read_query
 from jack_host.contract.services import TASK_PRIORITIES, TASK_STATUSES, TaskNotFound
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ class TaskFilters(Page):
     priority: Literal[TASK_PRIORITIES] | None = None  # type: ignore[valid-type]
     department: str | None = Field(default=None, max_length=64)
     assignee: str | None = None
-    conversation_id: int | None = Field(default=None, ge=1)
+    conversation_id: int | None = Field(default=None, ge=1, le=MAX_DB_INT)
 
 
 @falcon.before(require_role("staff"))

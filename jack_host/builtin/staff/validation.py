@@ -7,13 +7,20 @@ the model is a 422 ``validation_failed`` whose detail lists every field at fault
 
 from __future__ import annotations
 
-import json
+import re
 from typing import Any, TypeVar
 
 import falcon
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from jack_host.kit.safe_json import JSONInputError, parse_json
+
 M = TypeVar("M", bound=BaseModel)
+
+#: The largest id, offset or count a query may carry: SQLite's and PostgreSQL's 64-bit integer.
+#: Beyond it the database driver raises OverflowError instead of answering "nothing there".
+MAX_DB_INT = 2**63 - 1
+_ASCII_ID = re.compile(r"^[0-9]{1,19}$")
 
 
 class Body(BaseModel):
@@ -51,8 +58,8 @@ async def read_body(req: falcon.asgi.Request, model: type[M]) -> M:
         data: Any = {}
     else:
         try:
-            data = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            data = parse_json(raw)
+        except JSONInputError as exc:
             raise falcon.HTTPBadRequest(
                 title="malformed_json", description=f"the request body is not valid JSON ({exc})"
             ) from None
@@ -77,7 +84,7 @@ class Page(Query):
     """``limit`` and ``offset`` for every list endpoint."""
 
     limit: int = Field(default=50, ge=1, le=200)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_DB_INT)
 
 
 def assignee_filter(value: str | None, me: int) -> tuple[int | None, bool]:
@@ -88,6 +95,7 @@ def assignee_filter(value: str | None, me: int) -> tuple[int | None, bool]:
         return me, False
     if value == "none":
         return None, True
-    if value.isdigit():
+    # Not str.isdigit(): it accepts "²", which int() then refuses.
+    if _ASCII_ID.match(value) and int(value) <= MAX_DB_INT:
         return int(value), False
     raise field_error("assignee", "expected me, none or a staff user id")
