@@ -38,7 +38,15 @@ def twiml(reply: str | None = None) -> str:
     return f'<?xml version="1.0" encoding="UTF-8"?><Response><Message>{escape(reply)}</Message></Response>'
 
 
+#: Twilio: "up to 10 media files" per message; NumMedia beyond that is not from Twilio.
+MAX_MEDIA = 10
+
+
 class _SignedTwilioResource:
+    # Twilio's form: a Body of at most 1,600 characters and at most 10 MediaUrl/MediaContentType
+    # pairs, percent-encoded, is under 30 KB; 64 KiB leaves room for the parameters Twilio adds.
+    max_body_bytes = 64 * 1024
+
     def __init__(self, channel: SmsChannel):
         self.channel = channel
         self.app = channel.app
@@ -151,9 +159,9 @@ class SmsStatusWebhook(_SignedTwilioResource):
 
 
 def media_meta(params: dict[str, str]) -> dict:
-    """MMS attachments: Twilio's media URLs and content types."""
+    """MMS attachments: Twilio's media URLs and content types (at most :data:`MAX_MEDIA`)."""
     try:
-        count = int(params.get("NumMedia") or 0)
+        count = min(int(params.get("NumMedia") or 0), MAX_MEDIA)
     except ValueError:
         count = 0
     media = [

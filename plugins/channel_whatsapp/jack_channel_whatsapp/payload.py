@@ -9,13 +9,13 @@ is recognised by the pipeline as a duplicate.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 from jack_host.contract.interfaces import InboundMessage
 from jack_host.kit.phone import InvalidPhoneNumber, normalise_phone
+from jack_host.kit.safe_json import JSONInputError, parse_json
 
 log = logging.getLogger("jack.whatsapp")
 
@@ -45,11 +45,11 @@ class WebhookBatch:
 def parse_webhook(body: bytes, phone_number_id: str = "") -> WebhookBatch:
     """Parse the raw body; messages to another phone number id than ours are ignored.
 
-    :raises PayloadError: not JSON, or not shaped like a WhatsApp webhook.
+    :raises PayloadError: not JSON (or nested absurdly deep), or not shaped like a WhatsApp webhook.
     """
     try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        document = parse_json(body)
+    except JSONInputError as exc:
         raise PayloadError(f"the body is not valid JSON: {exc}") from None
     if not isinstance(document, dict) or not isinstance(document.get("entry"), list):
         raise PayloadError("expected a JSON object with an 'entry' list (a WhatsApp Business webhook)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 from typing import TYPE_CHECKING
@@ -21,6 +22,9 @@ log = logging.getLogger("jack.whatsapp")
 
 
 class WhatsappWebhook:
+    #: Meta: "Webhooks payloads can be up to 3MB" (Cloud API, Set up webhooks); bigger bodies are 413, unread.
+    max_body_bytes = 3 * 1024 * 1024
+
     def __init__(self, channel: WhatsappChannel):
         self.channel = channel
         self.app = channel.app
@@ -65,7 +69,8 @@ class WhatsappWebhook:
                     title="bad_signature", description="X-Hub-Signature-256 does not match the body signed with the app secret"
                 )
         try:
-            batch = parse_webhook(body, self.channel.setting("WHATSAPP_PHONE_NUMBER_ID"))
+            # In a thread: parsing up to 3 MB of JSON must not hold up the event loop.
+            batch = await asyncio.to_thread(parse_webhook, body, self.channel.setting("WHATSAPP_PHONE_NUMBER_ID"))
         except PayloadError as exc:
             self._fail("parse_error")
             raise falcon.HTTPBadRequest(title="malformed_payload", description=str(exc)) from None
