@@ -356,6 +356,18 @@ class NoProviderConfigured(RuntimeError):
     """No LLM provider is configured: the caller uses its no-model path."""
 
 
+class AICallCeilingReached(NoProviderConfigured):
+    """``AI_MAX_CALLS_PER_MINUTE`` model calls were made in the last minute: the caller uses its no-model path.
+
+    ``limit`` is the ceiling; ``retry_after`` the seconds until a call is allowed again.
+    """
+
+    def __init__(self, limit: int, retry_after: float):
+        super().__init__(f"the AI call ceiling is reached: {limit} calls in the last minute (AI_MAX_CALLS_PER_MINUTE)")
+        self.limit = limit
+        self.retry_after = retry_after
+
+
 class AllProvidersFailed(RuntimeError):
     """Every configured provider failed; ``errors`` says how.  The caller escalates to staff."""
 
@@ -411,6 +423,26 @@ class Backups(Protocol):
 
     def status(self) -> dict[str, Any]:
         """The last backups and their freshness against the RPO, for ``/health``."""
+        ...
+
+
+@runtime_checkable
+class Mailer(Protocol):
+    """Send an e-mail through the hotel's SMTP server (provided by the e-mail channel, ``channel_email``).
+
+    Used for guests' answers, ``email`` alert contacts and staff notifications alike.
+    """
+
+    async def send_mail(self, to: str, subject: str, text: str, *, html: str | None = None,
+                        headers: dict[str, str] | None = None) -> str:
+        """Send ``text`` (and an HTML part, made from it unless given) from ``SMTP_FROM``; return the ``Message-ID``.
+
+        ``headers`` may hold ``In-Reply-To``/``References`` and any extra header.
+
+        :raises TransientSendError: the server was unreachable or answered 4xx; try again later.
+        :raises PermanentSendError: the server refused the mail (5xx), with its reply.
+        :raises NotConfiguredError: ``SMTP_HOST``, ``SMTP_USER`` or ``SMTP_PASSWORD`` is not set.
+        """
         ...
 
 
@@ -504,6 +536,7 @@ class Services:
 
 __all__ = [
     "AICall",
+    "AICallCeilingReached",
     "AllProvidersFailed",
     "BudgetExhausted",
     "NoProviderConfigured",

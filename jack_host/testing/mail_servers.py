@@ -1,0 +1,316 @@
+"""Real mail servers on loopback for tests: an SMTP server (aiosmtpd) and a throwaway dovecot IMAP.
+
+``LoopbackSMTP`` is aiosmtpd's server with AUTH (LOGIN/PLAIN, one user), STARTTLS or implicit TLS
+with a self-signed certificate made by :func:`self_signed_cert`, the received mails kept as
+parsed :class:`email.message.EmailMessage` objects, and scripted refusals (``fail_next``)::
+
+    with LoopbackSMTP(tmp_path, user="jack", password="pw") as smtp:
+        env = smtp.env()                         # SMTP_HOST/PORT/USER/PASSWORD/SECURE/TLS_CA_FILE
+        smtp.fail_next("451 4.3.0 try again later")
+        ...
+        smtp.wait_for(1)[0]["Subject"]
+
+``Dovecot`` starts ``/usr/sbin/dovecot -F`` with a configuration written to a temporary folder
+(listening on 127.0.0.1, one passwd-file user, maildir in the folder, IMAPS and STARTTLS with a
+self-signed certificate); ``deliver(raw)`` drops a mail into the INBOX as an MDA would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import ipaddress
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import threading
+import time
+import uuid
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from jack_host.testing.loopback import free_port
+
+DOVECOT = "/usr/sbin/dovecot"
+
+
+def self_signed_cert(folder: Path, name: str = "localhost") -> tuple[Path, Path]:
+    """A certificate for ``localhost`` and ``127.0.0.1`` and its key, written to ``folder``; returns the paths."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    folder.mkdir(parents=True, exist_ok=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=2))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                       critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / f"{name}.crt", folder / f"{name}.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    key_path.chmod(0o600)
+    return cert_path, key_path
+
+
+class _Handler:
+    def __init__(self, owner: LoopbackSMTP):
+        self.owner = owner
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self.owner._lock:
+            scripted = self.owner._failures.pop(0) if self.owner._failures else None
+        if scripted == "DROP":
+            # A connection lost mid-transaction: the client never gets an answer.
+            server.transport.close()
+            return "421 4.4.2 connection dropped"
+        if scripted:
+            return scripted
+        message = email.message_from_bytes(envelope.original_content or envelope.content, policy=email.policy.default)
+        with self.owner._lock:
+            self.owner.received.append(message)
+            self.owner.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            self.owner._changed.notify_all()
+        return "250 2.0.0 OK queued"
+
+
+class LoopbackSMTP:
+    """aiosmtpd on 127.0.0.1 with AUTH and TLS (``security``: ``starttls``, ``tls`` or ``none``)."""
+
+    def __init__(self, folder: Path, *, user: str = "jack@hotel.example", password: str = "smtp-secret",
+                 security: str = "starttls"):
+        self.folder = Path(folder)
+        self.user, self.password, self.security = user, password, security
+        self.port = free_port()
+        self.received: list[EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self.logins: list[str] = []
+        self._failures: list[str] = []
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self.cert, self.key = self_signed_cert(self.folder / f"smtp-{uuid.uuid4().hex[:6]}")
+        self.controller: Any = None
+
+    def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> Any:
+        from aiosmtpd.smtp import AuthResult, LoginPassword
+
+        ok = (isinstance(auth_data, LoginPassword) and auth_data.login.decode() == self.user
+              and auth_data.password.decode() == self.password)
+        if ok:
+            with self._lock:
+                self.logins.append(self.user)
+        return AuthResult(success=ok, handled=False)
+
+    def start(self) -> LoopbackSMTP:
+        from aiosmtpd.controller import Controller
+
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.cert, self.key)
+        kwargs: dict[str, Any] = {"authenticator": self._authenticate, "auth_required": True}
+        if self.security == "starttls":
+            kwargs.update(tls_context=context, require_starttls=True)
+        else:
+            # aiosmtpd does not see implicit TLS as TLS; the socket is encrypted all the same.
+            kwargs.update(auth_require_tls=False)
+        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port,
+                                     ssl_context=context if self.security == "tls" else None,
+                                     server_hostname="localhost", **kwargs)
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def __enter__(self) -> LoopbackSMTP:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def env(self) -> dict[str, str]:
+        """Settings that point Jack's SMTP sender at this server and trust its certificate."""
+        return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(self.port), "SMTP_USER": self.user,
+                "SMTP_PASSWORD": self.password, "SMTP_SECURE": self.security, "SMTP_TLS_CA_FILE": str(self.cert)}
+
+    def fail_next(self, *replies: str) -> None:
+        """Answer the next DATA commands with these SMTP replies (``"451 4.3.0 later"``), or ``"DROP"`` the connection."""
+        with self._lock:
+            self._failures.extend(replies)
+
+    def wait_for(self, count: int, timeout: float = 15) -> list[EmailMessage]:
+        """Block until at least ``count`` mails arrived; returns them all."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: len(self.received) >= count, timeout):
+                raise AssertionError(f"expected {count} mails on the loopback SMTP server, got {len(self.received)}")
+            return list(self.received)
+
+
+# --------------------------------------------------------------------------- dovecot
+
+
+def dovecot_installed() -> bool:
+    return Path(DOVECOT).exists()
+
+
+class Dovecot:
+    """A throwaway dovecot IMAP server on 127.0.0.1 (plain+STARTTLS on ``port``, implicit TLS on ``tls_port``)."""
+
+    def __init__(self, folder: Path, *, user: str = "concierge", password: str = "imap-secret"):
+        self.folder = Path(folder)
+        self.user, self.password = user, password
+        self.port, self.tls_port = free_port(), free_port()
+        self.process: subprocess.Popen | None = None
+        self.cert, self.key = self_signed_cert(self.folder / "tls")
+
+    @property
+    def maildir(self) -> Path:
+        return self.folder / "mail" / self.user
+
+    def config(self) -> str:
+        run_user = os.environ.get("USER") or "root"
+        uid, gid = os.getuid(), os.getgid()
+        return f"""
+protocols = imap
+listen = 127.0.0.1
+base_dir = {self.folder}/run
+state_dir = {self.folder}/state
+instance_name = jack-test-{self.port}
+log_path = {self.folder}/dovecot.log
+info_log_path = {self.folder}/dovecot.log
+ssl = yes
+ssl_cert = <{self.cert}
+ssl_key = <{self.key}
+auth_mechanisms = plain login
+disable_plaintext_auth = no
+default_internal_user = {run_user}
+default_login_user = {run_user}
+default_internal_group = {_group_name(gid)}
+mail_location = maildir:{self.folder}/mail/%u
+first_valid_uid = 0
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {self.folder}/users
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={self.folder}/home/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {self.port}
+  }}
+  inet_listener imaps {{
+    address = 127.0.0.1
+    port = {self.tls_port}
+    ssl = yes
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+service imap-login {{
+  chroot =
+}}
+namespace inbox {{
+  inbox = yes
+}}
+"""
+
+    def start(self) -> Dovecot:
+        for sub in ("run", "state", "mail", "home"):
+            (self.folder / sub).mkdir(parents=True, exist_ok=True)
+        (self.folder / "users").write_text(f"{self.user}:{{PLAIN}}{self.password}\n")
+        conf = self.folder / "dovecot.conf"
+        conf.write_text(self.config())
+        self.process = subprocess.Popen([DOVECOT, "-F", "-c", str(conf)], stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                output = self.process.stdout.read().decode(errors="replace") if self.process.stdout else ""
+                raise RuntimeError(f"dovecot exited with {self.process.returncode}: {output}{self.log()}")
+            if _listening(self.port) and _listening(self.tls_port):
+                return self
+            time.sleep(0.05)  # polling for a socket to open, not waiting instead of a condition
+        self.stop()
+        raise RuntimeError(f"dovecot did not listen on {self.port} within 20 s: {self.log()}")
+
+    def log(self) -> str:
+        path = self.folder / "dovecot.log"
+        return path.read_text(errors="replace")[-3000:] if path.exists() else ""
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(5)
+        self.process = None
+
+    def __enter__(self) -> Dovecot:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def env(self, **overrides: str) -> dict[str, str]:
+        """IMAP settings for Jack: STARTTLS on the plain port, trusting the test certificate."""
+        return {"IMAP_HOST": "127.0.0.1", "IMAP_PORT": str(self.port), "IMAP_USER": self.user,
+                "IMAP_PASSWORD": self.password, "IMAP_SECURE": "starttls", "IMAP_TLS_CA_FILE": str(self.cert),
+                **overrides}
+
+    def deliver(self, raw: bytes | str | EmailMessage, folder: str = "INBOX") -> Path:
+        """Put a mail into ``folder`` as the local delivery agent would (maildir ``new/``)."""
+        if isinstance(raw, EmailMessage):
+            raw = raw.as_bytes(policy=email.policy.SMTP)
+        if isinstance(raw, str):
+            raw = raw.encode()
+        base = self.maildir if folder == "INBOX" else self.maildir / f".{folder}"
+        for sub in ("tmp", "new", "cur"):
+            (base / sub).mkdir(parents=True, exist_ok=True)
+        name = f"{time.time_ns()}.{uuid.uuid4().hex}.jack-test"
+        (base / "tmp" / name).write_bytes(raw)
+        os.replace(base / "tmp" / name, base / "new" / name)
+        return base / "new" / name
+
+    def clear(self) -> None:
+        """Empty the mailbox (between tests sharing one server)."""
+        shutil.rmtree(self.maildir, ignore_errors=True)
+
+
+def _group_name(gid: int) -> str:
+    import grp
+
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
