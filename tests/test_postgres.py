@@ -91,7 +91,7 @@ def test_jack_db_migrate_and_status_on_postgresql(tmp_path, database_url):
     assert first.returncode == 0, first.stderr
     status = run_jack(tmp_path, "db", "status", env={"DATABASE_URL": database_url})
     assert status.returncode == 0, status.stderr
-    assert "pending:  none" in status.stdout and "staff_0001" in status.stdout, status.stdout
+    assert "pending:  none" in status.stdout and "staff_0002" in status.stdout, status.stdout
 
 
 def test_a_database_url_whose_driver_is_not_installed_is_a_clear_error(tmp_path):

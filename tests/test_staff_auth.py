@@ -52,7 +52,7 @@ def test_repeated_failures_for_one_account_are_rate_limited_with_retry_after(ser
     _, base_url = server
     for _ in range(3):
         assert login(base_url, "staff@hotel.test", "guess").status_code == 401
-    blocked = login(base_url, "staff@hotel.test", PASSWORD)  # even the right password waits
+    blocked = login(base_url, "staff@hotel.test", PASSWORD)  # even the right password waits, from that address
     assert blocked.status_code == 429
     assert blocked.json()["error"] == "rate_limited"
     assert 1 <= int(blocked.headers["Retry-After"]) <= 900
@@ -109,13 +109,28 @@ def test_refresh_tokens_are_stored_hashed(server):
     assert stored and token not in stored and all(len(value) == 64 for value in stored)
 
 
-def test_logout_revokes_the_refresh_token(server):
+def test_logout_revokes_the_refresh_token_and_the_access_token(server):
     _, base_url = server
     tokens = login(base_url, "staff@hotel.test").json()
+    assert httpx.get(f"{base_url}/api/v1/auth/me", headers=bearer(tokens["access_token"])).status_code == 200
     out = httpx.post(f"{base_url}/api/v1/auth/logout", json={"refresh_token": tokens["refresh_token"]})
     assert out.status_code == 204
     again = httpx.post(f"{base_url}/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
     assert again.status_code == 401
+    # The access token is dead at once, not in 15 minutes.
+    me = httpx.get(f"{base_url}/api/v1/auth/me", headers=bearer(tokens["access_token"]))
+    assert me.status_code == 401 and "revoked" in me.json()["detail"]
+    # Signing in again gives a token that works.
+    fresh = token_for(base_url, "staff")
+    assert httpx.get(f"{base_url}/api/v1/auth/me", headers=bearer(fresh)).status_code == 200
+
+
+def test_logout_with_only_the_access_token_ends_it_too(server):
+    _, base_url = server
+    access = token_for(base_url, "manager")
+    out = httpx.post(f"{base_url}/api/v1/auth/logout", json={"refresh_token": "unknown-token"}, headers=bearer(access))
+    assert out.status_code == 204
+    assert httpx.get(f"{base_url}/api/v1/auth/me", headers=bearer(access)).status_code == 401
 
 
 def test_unauthenticated_and_bad_tokens_get_401_with_bearer_challenge(server):

@@ -40,9 +40,12 @@ class StaffAuth(StaffAuthService):
         self.engine = app.engine
         self._tokens: TokenService | None = None
         self.limiter = LoginLimiter(
-            per_account=int(settings.get("STAFF_LOGIN_MAX_FAILURES")),
+            app.engine,
+            per_pair=int(settings.get("STAFF_LOGIN_MAX_FAILURES")),
             per_ip=int(settings.get("STAFF_LOGIN_MAX_FAILURES_PER_IP")),
             window=float(settings.get("STAFF_LOGIN_WINDOW_SECONDS")),
+            slowdown_after=int(settings.get("STAFF_LOGIN_SLOWDOWN_AFTER")),
+            max_delay=float(settings.get("STAFF_LOGIN_SLOWDOWN_MAX_SECONDS")),
         )
 
     @property
@@ -63,6 +66,9 @@ class StaffAuth(StaffAuthService):
         user = await asyncio.to_thread(accounts.get_user, self.engine, claims.user_id)
         if user is None or not user.active:
             raise TokenError("this account is disabled or no longer exists")
+        # The account is loaded anyway (for its role and state), so this check costs nothing extra.
+        if claims.token_version != user.token_version:
+            raise TokenError("the access token was revoked (signed out); sign in again")
         return user
 
     async def authenticate(self, req: falcon.asgi.Request) -> StaffUser:

@@ -47,14 +47,16 @@ class LoginResource:
         auth = StaffAuth.of(self.app)
         email = accounts.normalize_email(body.email)
         ip = req.context.client_ip
-        wait = auth.limiter.retry_after(email, ip)
-        if wait:
-            raise rate_limited(f"too many failed sign-ins; try again in {wait} s", wait)
+        # Counted before the (slow) password check, so parallel guesses cannot outrun the limit.
+        attempt = await asyncio.to_thread(auth.limiter.attempt, email, ip)
+        if attempt.refused:
+            raise rate_limited(f"too many failed sign-ins; try again in {attempt.retry_after} s", attempt.retry_after)
+        if attempt.delay:
+            await asyncio.sleep(attempt.delay)  # the account is under attack: slow every guess, lock no one out
         user = await asyncio.to_thread(accounts.authenticate, self.app.engine, email, body.password)
         if user is None:
-            auth.limiter.failed(email, ip)
             raise unauthorized("wrong e-mail or password, or the account is disabled")
-        auth.limiter.succeeded(email)
+        await asyncio.to_thread(auth.limiter.succeeded, email, ip)
         refresh = await asyncio.to_thread(auth.tokens.issue_refresh, user.id)
         resp.media = token_response(self.app, user, refresh)
 
@@ -78,8 +80,17 @@ class LogoutResource:
 
     async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         body = await read_body(req, RefreshBody)
+        auth = StaffAuth.of(self.app)
         # Unknown tokens are fine: signing out twice is not an error worth showing anyone.
-        await asyncio.to_thread(StaffAuth.of(self.app).tokens.revoke, body.refresh_token)
+        await asyncio.to_thread(auth.tokens.revoke, body.refresh_token)
+        scheme, _, access = (req.get_header("Authorization") or "").partition(" ")
+        if scheme.lower() == "bearer" and access.strip():
+            try:
+                claims = auth.tokens.verify_access(access.strip())
+            except TokenError:
+                pass  # an expired or foreign access token has nothing left to revoke
+            else:
+                await asyncio.to_thread(auth.tokens.revoke_access, claims.user_id)
         resp.status = falcon.HTTP_204
 
 

@@ -1,4 +1,4 @@
-"""Tables for staff accounts and their refresh tokens."""
+"""Tables for staff accounts, their refresh tokens and the sign-in attempt counters."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ class StaffUser(SQLModel, table=True):
     role: str = "staff"
     password_hash: str
     active: bool = True
+    # Every access token carries the version it was issued under; signing out bumps it.
+    token_version: int = 0
     created_at: dt.datetime = Field(default_factory=utcnow)
     last_login_at: dt.datetime | None = None
 
@@ -57,6 +59,19 @@ class RefreshToken(SQLModel, table=True):
     expires_at: dt.datetime
     revoked_at: dt.datetime | None = None
     revoked_reason: str = ""
+
+
+class LoginCounter(SQLModel, table=True):
+    """Sign-in attempts for one key (an account and address, an address, an account) in a window.
+
+    Kept in the database so every ``jack serve`` process and every restart sees the same counts.
+    """
+
+    __tablename__ = "staff_login_counters"
+
+    key: str = Field(primary_key=True)
+    window_start: float  # Unix time of the first attempt counted in this window
+    attempts: int
 
 
 def iso(value: dt.datetime | None) -> str | None:

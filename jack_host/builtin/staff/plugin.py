@@ -33,9 +33,14 @@ def jack_settings_validators() -> list[Setting]:
     return [
         Setting("STAFF_ACCESS_TOKEN_SECONDS", int, 900, "lifetime of a staff access token (JWT)", minimum=30),
         Setting("STAFF_REFRESH_TOKEN_DAYS", float, 30.0, "lifetime of a staff refresh token", minimum=0.01),
-        Setting("STAFF_LOGIN_MAX_FAILURES", int, 5, "failed sign-ins per account before 429", minimum=1),
+        Setting("STAFF_LOGIN_MAX_FAILURES", int, 5, "failed sign-ins per account from one client IP before 429",
+                minimum=1),
         Setting("STAFF_LOGIN_MAX_FAILURES_PER_IP", int, 20, "failed sign-ins per client IP before 429", minimum=1),
         Setting("STAFF_LOGIN_WINDOW_SECONDS", float, 900.0, "how long a failed sign-in counts", minimum=1),
+        Setting("STAFF_LOGIN_SLOWDOWN_AFTER", int, 10,
+                "failed sign-ins per account, from anywhere, before each further attempt waits", minimum=0),
+        Setting("STAFF_LOGIN_SLOWDOWN_MAX_SECONDS", float, 10.0,
+                "longest wait before an account's password is checked (0.5 s, doubling)", minimum=0),
         Setting("STAFF_WS_PING_SECONDS", float, 25.0, "keep-alive ping interval on /ws/staff", minimum=0.1),
     ]
 

@@ -1,6 +1,8 @@
 """Sign-in tokens: short-lived JWT access tokens and rotating, revocable refresh tokens.
 
-Access tokens are HS256 JWTs signed with ``JWT_SECRET``.  Refresh tokens are random
+Access tokens are HS256 JWTs signed with ``JWT_SECRET``; each carries the account's token
+version (``ver``), and signing out bumps the version, so the account's access tokens stop
+working at once instead of when they expire.  Refresh tokens are random
 strings the server keeps only as SHA-256 digests; each use revokes the presented token
 and issues the next one in the same family, and presenting a used token again revokes
 the whole family, so a stolen refresh token stops working as soon as either party uses it.
@@ -37,6 +39,7 @@ class AccessClaims:
     user_id: int
     role: str
     expires_at: dt.datetime
+    token_version: int = 0
 
 
 def resolve_secret(configured: str | None) -> str:
@@ -79,6 +82,7 @@ class TokenService:
             "iat": now,
             "exp": now + self.access_ttl,
             "jti": uuid.uuid4().hex,
+            "ver": user.token_version,
         }
         return jwt.encode(claims, self.secret, algorithm=ALGORITHM), int(self.access_ttl.total_seconds())
 
@@ -95,12 +99,15 @@ class TokenService:
             raise TokenError("the access token has expired; get a new one from POST /api/v1/auth/refresh") from None
         except jwt.PyJWTError:
             raise TokenError("the access token is not valid") from None
-        if claims.get("typ") != "access" or not str(claims.get("sub", "")).isdigit():
+        version = claims.get("ver", 0)
+        if (claims.get("typ") != "access" or not str(claims.get("sub", "")).isdigit()
+                or not isinstance(version, int) or isinstance(version, bool)):
             raise TokenError("the access token is not valid")
         return AccessClaims(
             user_id=int(claims["sub"]),
             role=str(claims.get("role", "")),
             expires_at=dt.datetime.fromtimestamp(claims["exp"], dt.UTC),
+            token_version=version,
         )
 
     # ---- refresh tokens
@@ -153,15 +160,29 @@ class TokenService:
             return user, new_token
 
     def revoke(self, token: str, reason: str = "signed out") -> bool:
-        """Revoke the sign-in that ``token`` belongs to (its whole family); False if unknown."""
+        """Revoke the sign-in that ``token`` belongs to (its whole family) and the account's
+        access tokens; False if the token is unknown."""
         digest = hash_refresh_token(token)
         with Session(self.engine) as session:
             record = session.exec(select(RefreshToken).where(RefreshToken.token_hash == digest)).first()
             if record is None:
                 return False
             self._revoke_family(session, record.family, reason)
+            self._bump_version(session, record.user_id)
             session.commit()
             return True
+
+    def revoke_access(self, user_id: int) -> None:
+        """End every access token of the account now (other devices refresh theirs)."""
+        with Session(self.engine) as session:
+            self._bump_version(session, user_id)
+            session.commit()
+
+    @staticmethod
+    def _bump_version(session: Session, user_id: int) -> None:
+        session.execute(
+            update(StaffUser).where(StaffUser.id == user_id).values(token_version=StaffUser.token_version + 1)
+        )
 
     @staticmethod
     def _revoke_family(session: Session, family: str, reason: str) -> None:
