@@ -18,8 +18,16 @@ from jack_host.config.logs import configure_logging
 from jack_host.config.settings import Settings, SettingsError, load_settings
 from jack_host.contract.hooks import Hooks
 from jack_host.contract.plugins import PluginLoadError, make_plugin_manager, plugin_infos
-from jack_host.db.engine import DatabaseConfigError, DatabaseCorruptError, is_sqlite, quick_check, sqlite_path
+from jack_host.db.engine import (
+    DatabaseConfigError,
+    DatabaseCorruptError,
+    DatabaseEmptyError,
+    check_integrity,
+    is_sqlite,
+    sqlite_path,
+)
 from jack_host.web.app import JackApp, create_app
+from jack_host.web.body_limit import MAX_WEBSOCKET_MESSAGE_BYTES
 
 EXIT_CONFIG = 2
 EXIT_DATABASE = 3
@@ -58,13 +66,41 @@ def build_app(ctx: click.Context, check_secrets: bool = True) -> JackApp:
         fail(str(exc), EXIT_CONFIG)
 
 
-def check_database(app: JackApp) -> None:
-    """Refuse a damaged SQLite file before anything writes to it."""
-    if is_sqlite(app.settings):
+def check_database(app: JackApp, *, init: bool = False) -> None:
+    """Refuse a damaged or emptied SQLite file before anything writes to it.
+
+    :param init: ``jack db migrate --init``: an empty (0-byte) file is made a new database.
+    """
+    if not is_sqlite(app.settings):
+        return
+    try:
+        check_integrity(sqlite_path(app.settings))
+    except DatabaseCorruptError as exc:
+        fail(str(exc), EXIT_DATABASE)
+    except DatabaseEmptyError as exc:
+        if not init:
+            fail(f"{exc} {_empty_database_hint(app)}", EXIT_DATABASE)
+
+
+def _empty_database_hint(app: JackApp) -> str:
+    newest = None
+    for destination in app.backup_destinations.values():
         try:
-            quick_check(sqlite_path(app.settings))
-        except DatabaseCorruptError as exc:
-            fail(str(exc), EXIT_DATABASE)
+            found = destination.list()
+        except Exception:  # a destination that cannot list now is no reason to hide the others
+            continue
+        if found and (newest is None or found[0].created_at > newest.created_at):
+            newest = found[0]
+    if newest is not None:
+        return (
+            f"Jack will not start on it. Restore the newest backup ({newest.key} in {newest.destination}, "
+            f"{newest.created_at:%Y-%m-%d %H:%M} UTC) with `jack restore --latest`, "
+            "or create a new, empty database with `jack db migrate --init`."
+        )
+    return (
+        "Jack will not start on it. No backup was found; restore one with `jack restore FILE` if you have it "
+        "elsewhere, or create a new, empty database with `jack db migrate --init`."
+    )
 
 
 def run_migrations(app: JackApp, echo: bool = True) -> list[str]:
@@ -138,6 +174,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
             # Chat frames are a few hundred bytes; per-connection zlib state would cost ~90 KB
             # per open web chat (benchmarks/webchat_sessions.py) to save almost nothing.
             ws_per_message_deflate=False,
+            # uvicorn's default is 16 MiB per WebSocket message; a larger one is closed with 1009.
+            ws_max_size=MAX_WEBSOCKET_MESSAGE_BYTES,
             timeout_graceful_shutdown=int(settings.get("SHUTDOWN_GRACE_SECONDS")),
         )
     )
@@ -171,16 +209,24 @@ def db() -> None:
 
 
 @db.command("migrate")
+@click.option(
+    "--init", is_flag=True,
+    help="Make an empty (0-byte) database file a new, empty database instead of refusing it.",
+)
 @click.pass_context
-def db_migrate(ctx: click.Context) -> None:
+def db_migrate(ctx: click.Context, init: bool) -> None:
     """Apply pending migrations and say what was done.
 
+    An empty (0-byte) database file is refused, because the data it held is gone: restore it
+    with `jack restore --latest`, or pass --init to start with a new, empty database.
+
     \b
-    Example:
+    Examples:
       jack db migrate
+      jack db migrate --init
     """
     app = build_app(ctx)
-    check_database(app)
+    check_database(app, init=init)
     run_migrations(app)
 
 
