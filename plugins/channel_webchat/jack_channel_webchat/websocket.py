@@ -219,9 +219,9 @@ async def _receive_json(ws: falcon.asgi.WebSocket) -> Any:
     except falcon.errors.PayloadTypeError:
         raise _BadFrame("bad_frame") from None
     try:
-        return json.loads(text)
-    except ValueError:
-        raise _BadFrame("bad_json") from None
+        return protocol.parse_frame(text)
+    except protocol.FrameError as exc:
+        raise _BadFrame(exc.code) from None
 
 
 async def _refuse(ws: falcon.asgi.WebSocket, code: str, close_code: int, **extra: Any) -> None:
