@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from jack_host.testing import JackProcess, make_app, running_app
-from tests.staff_helpers import PASSWORD, env, login, make_users
+from tests.staff_helpers import env, login, make_users
 
 LIMITS = {"STAFF_LOGIN_MAX_FAILURES": "5", "STAFF_LOGIN_MAX_FAILURES_PER_IP": "20",
           "STAFF_LOGIN_SLOWDOWN_AFTER": "8", "STAFF_LOGIN_SLOWDOWN_MAX_SECONDS": "1"}

@@ -9,6 +9,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 import falcon.asgi
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware as UvicornProxyHeaders
 
 from jack_host.config.logs import request_id_var
 
@@ -43,15 +44,27 @@ def check_forwarded_allow_ips(value: str) -> str | None:
     return None
 
 
+async def _ignore(scope: dict, receive: Any, send: Any) -> None:
+    """The inner app of the uvicorn middleware we borrow: it only rewrites the scope."""
+
+
 class ProxyHeadersMiddleware:
     """Honour ``X-Forwarded-For/Proto/Host`` only from ``FORWARDED_ALLOW_IPS``.
 
     Sets ``req.context.client_ip``, ``req.context.scheme`` and ``req.context.host``,
     which the rest of the host uses instead of the raw headers.
+
+    The client is the rightmost ``X-Forwarded-For`` entry that is not a trusted proxy (each
+    proxy appends the address it saw; everything left of that is whatever the client wrote).
+    uvicorn's ``ProxyHeadersMiddleware`` decides it, so Jack behind a proxy sees the client
+    uvicorn would.
     """
 
     def __init__(self, settings: Settings):
-        self.allow_all, self.networks = _parse_networks(str(settings.get("FORWARDED_ALLOW_IPS") or "127.0.0.1"))
+        allowed = str(settings.get("FORWARDED_ALLOW_IPS") or "127.0.0.1")
+        self.allow_all, self.networks = _parse_networks(allowed)
+        trusted = "*" if self.allow_all else [item.strip() for item in allowed.split(",") if item.strip()]
+        self._client_from_headers = UvicornProxyHeaders(_ignore, trusted_hosts=trusted)
 
     def trusted(self, address: str | None) -> bool:
         if self.allow_all:
@@ -71,9 +84,12 @@ class ProxyHeadersMiddleware:
         req.context.scheme = req.scheme
         req.context.host = req.get_header("Host") or req.host
         if self.trusted(peer):
-            forwarded_for = req.get_header("X-Forwarded-For")
-            if forwarded_for:
-                req.context.client_ip = forwarded_for.split(",")[0].strip()
+            if req.get_header("X-Forwarded-For"):
+                forwarded = {"type": req.scope.get("type", "http"), "client": client,
+                             "headers": req.scope.get("headers", [])}
+                await self._client_from_headers(forwarded, None, None)  # rewrites forwarded["client"]
+                if forwarded.get("client"):
+                    req.context.client_ip = forwarded["client"][0]
             proto = req.get_header("X-Forwarded-Proto")
             if proto:
                 req.context.scheme = proto.split(",")[0].strip().lower()
