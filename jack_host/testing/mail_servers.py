@@ -22,11 +22,13 @@ import email
 import email.policy
 import ipaddress
 import os
+import pwd
 import shutil
 import signal
 import socket
 import ssl
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -181,14 +183,28 @@ class Dovecot:
         self.port, self.tls_port = free_port(), free_port()
         self.process: subprocess.Popen | None = None
         self.cert, self.key = self_signed_cert(self.folder / "tls")
+        # dovecot never opens a mailbox as root: under root the mail belongs to ``nobody``, in a
+        # folder of its own that ``nobody`` can reach (pytest's temporary folders are private).
+        if os.getuid() == 0:
+            account = pwd.getpwnam(_existing_user("nobody", "dovenull"))
+            self.mail_uid, self.mail_gid = account.pw_uid, account.pw_gid
+            self.mail_root = Path(tempfile.mkdtemp(prefix="jack-dovecot-mail-"))
+            self.mail_root.chmod(0o755)
+            os.chown(self.mail_root, self.mail_uid, self.mail_gid)
+        else:
+            self.mail_uid, self.mail_gid = os.getuid(), os.getgid()
+            self.mail_root = self.folder / "mail"
 
     @property
     def maildir(self) -> Path:
-        return self.folder / "mail" / self.user
+        return self.mail_root / self.user
 
     def config(self) -> str:
-        run_user = os.environ.get("USER") or "root"
-        uid, gid = os.getuid(), os.getgid()
+        uid = os.getuid()
+        run_user = pwd.getpwuid(uid).pw_name
+        # dovecot refuses to run its login and internal processes as root; Debian's package adds these users.
+        login_user = _existing_user("dovenull", "nobody") if uid == 0 else run_user
+        internal_user = _existing_user("dovecot", "nobody") if uid == 0 else run_user
         return f"""
 protocols = imap
 listen = 127.0.0.1
@@ -202,10 +218,9 @@ ssl_cert = <{self.cert}
 ssl_key = <{self.key}
 auth_mechanisms = plain login
 disable_plaintext_auth = no
-default_internal_user = {run_user}
-default_login_user = {run_user}
-default_internal_group = {_group_name(gid)}
-mail_location = maildir:{self.folder}/mail/%u
+default_internal_user = {internal_user}
+default_login_user = {login_user}
+mail_location = maildir:{self.mail_root}/%u
 first_valid_uid = 0
 passdb {{
   driver = passwd-file
@@ -213,7 +228,7 @@ passdb {{
 }}
 userdb {{
   driver = static
-  args = uid={uid} gid={gid} home={self.folder}/home/%u
+  args = uid={self.mail_uid} gid={self.mail_gid} home={self.mail_root}/%u
 }}
 service imap-login {{
   inet_listener imap {{
@@ -225,6 +240,13 @@ service imap-login {{
     port = {self.tls_port}
     ssl = yes
   }}
+}}
+# The passwd-file sits in the test's private temporary folder: read it as the user running the test.
+service auth {{
+  user = {run_user}
+}}
+service auth-worker {{
+  user = {run_user}
 }}
 service anvil {{
   chroot =
@@ -238,7 +260,7 @@ namespace inbox {{
 """
 
     def start(self) -> Dovecot:
-        for sub in ("run", "state", "mail", "home"):
+        for sub in ("run", "state"):
             (self.folder / sub).mkdir(parents=True, exist_ok=True)
         (self.folder / "users").write_text(f"{self.user}:{{PLAIN}}{self.password}\n")
         conf = self.folder / "dovecot.conf"
@@ -250,11 +272,25 @@ namespace inbox {{
             if self.process.poll() is not None:
                 output = self.process.stdout.read().decode(errors="replace") if self.process.stdout else ""
                 raise RuntimeError(f"dovecot exited with {self.process.returncode}: {output}{self.log()}")
-            if _listening(self.port) and _listening(self.tls_port):
+            if _listening(self.port) and _listening(self.tls_port) and self._login_works():
                 return self
             time.sleep(0.05)  # polling for a socket to open, not waiting instead of a condition
         self.stop()
         raise RuntimeError(f"dovecot did not listen on {self.port} within 20 s: {self.log()}")
+
+    def _login_works(self) -> bool:
+        """The ports open before the auth process is ready: wait for a real login."""
+        import imaplib
+
+        try:
+            client = imaplib.IMAP4("127.0.0.1", self.port, timeout=5)
+            try:
+                client.login(self.user, self.password)
+            finally:
+                client.logout()
+        except (OSError, imaplib.IMAP4.error):
+            return False
+        return True
 
     def log(self) -> str:
         path = self.folder / "dovecot.log"
@@ -269,6 +305,8 @@ namespace inbox {{
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(5)
         self.process = None
+        if self.mail_root != self.folder / "mail":
+            shutil.rmtree(self.mail_root, ignore_errors=True)
 
     def __enter__(self) -> Dovecot:
         return self.start()
@@ -293,6 +331,8 @@ namespace inbox {{
             (base / sub).mkdir(parents=True, exist_ok=True)
         name = f"{time.time_ns()}.{uuid.uuid4().hex}.jack-test"
         (base / "tmp" / name).write_bytes(raw)
+        for path in (self.maildir, base, base / "tmp", base / "new", base / "cur", base / "tmp" / name):
+            os.chown(path, self.mail_uid, self.mail_gid)
         os.replace(base / "tmp" / name, base / "new" / name)
         return base / "new" / name
 
@@ -301,13 +341,13 @@ namespace inbox {{
         shutil.rmtree(self.maildir, ignore_errors=True)
 
 
-def _group_name(gid: int) -> str:
-    import grp
-
-    try:
-        return grp.getgrgid(gid).gr_name
-    except KeyError:
-        return str(gid)
+def _existing_user(*names: str) -> str:
+    for name in names:
+        try:
+            return pwd.getpwnam(name).pw_name
+        except KeyError:
+            continue
+    return names[-1]
 
 
 def _listening(port: int) -> bool:

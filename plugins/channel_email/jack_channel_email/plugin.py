@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jack_channel_email.channel import EmailChannel
+from jack_channel_email.imap import ImapReader
 from jack_channel_email.settings import declared_settings
 from jack_channel_email.tls_checks import doctor_checks
 from jack_host import hookimpl
@@ -25,7 +26,29 @@ def jack_settings_validators() -> list[Setting]:
 
 @hookimpl
 def jack_register_channels(register: Callable[[Channel], None], app: App) -> None:
-    register(EmailChannel(app))
+    channel = EmailChannel(app)
+    if str(app.settings.get("IMAP_HOST") or "").strip():
+        channel.reader = ImapReader(app)
+    register(channel)
+
+
+def _reader(app: App) -> ImapReader | None:
+    channel = app.channels.get("email")
+    return channel.reader if isinstance(channel, EmailChannel) else None
+
+
+@hookimpl
+def jack_startup(app: App) -> None:
+    reader = _reader(app)
+    if reader is not None:
+        reader.start()
+
+
+@hookimpl
+async def jack_shutdown(app: App) -> None:
+    reader = _reader(app)
+    if reader is not None:
+        await reader.stop()
 
 
 @hookimpl

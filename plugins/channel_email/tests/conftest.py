@@ -36,3 +36,29 @@ def make_email_app(tmp_path, smtp):
                         env={k: v for k, v in env.items() if v is not None})
 
     return build
+
+
+@pytest.fixture(scope="session")
+def dovecot_server(tmp_path_factory):
+    from jack_host.testing.mail_servers import Dovecot, dovecot_installed
+
+    if not dovecot_installed():
+        pytest.skip("dovecot is not installed (apt-get install dovecot-imapd; scripts/test installs it)")
+    with Dovecot(tmp_path_factory.mktemp("dovecot")) as server:
+        yield server
+
+
+@pytest.fixture
+def dovecot(dovecot_server):
+    """The shared IMAP server with an empty mailbox."""
+    dovecot_server.clear()
+    return dovecot_server
+
+
+@pytest.fixture
+def make_mail_app(make_email_app, dovecot):
+    """An app that reads the dovecot mailbox (polling fast) and answers through the loopback SMTP server."""
+    def build(**overrides: str | None):
+        return make_email_app(**{**dovecot.env(), "IMAP_POLL_SECONDS": "0.1", **overrides})
+
+    return build

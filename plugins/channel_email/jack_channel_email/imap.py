@@ -1,0 +1,178 @@
+"""Inbound mail: poll an IMAP folder, hand each new mail to the inbox once, then mark it seen.
+
+Order matters for "exactly once": a mail is fetched with ``BODY.PEEK[]`` (it stays unseen),
+stored through ``Inbox.receive`` (committed, with its reply job), recorded in the thread index,
+and only then flagged ``\\Seen``.  A crash or an outage in between leaves it unseen; the next
+poll hands it over again, ``receive`` answers ``duplicate=True`` (the ``Message-ID`` is the
+channel message id) and nothing is answered twice.
+
+The standard library's ``imaplib`` does the talking, in a worker thread (``asyncio.to_thread``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import imaplib
+import logging
+import ssl
+from typing import TYPE_CHECKING
+
+from jack_channel_email import threads
+from jack_channel_email.inbound import read_mail
+from jack_channel_email.settings import security
+from jack_channel_email.smtp import tls_context
+from jack_host.contract.interfaces import ComponentHealth, InboundMessage, Inbox
+from jack_host.kit.webhook_metrics import count_webhook_failure
+
+if TYPE_CHECKING:
+    from jack_host.contract.app import App
+
+log = logging.getLogger("jack.email")
+TIMEOUT = 20.0
+
+
+class ImapReader:
+    def __init__(self, app: App):
+        self.app = app
+        self.last_poll: ComponentHealth | None = None
+        self._task: asyncio.Task | None = None
+        self._wake = asyncio.Event()
+
+    def setting(self, key: str) -> str:
+        return str(self.app.settings.get(key) or "").strip()
+
+    def _where(self) -> str:
+        return f"{self.setting('IMAP_HOST')}:{self.port}"
+
+    @property
+    def port(self) -> int:
+        return int(self.app.settings.get("IMAP_PORT") or 993)
+
+    def connect(self) -> imaplib.IMAP4:
+        """Log in and select the folder (blocking; run in a thread)."""
+        mode = security(self.setting("IMAP_SECURE"), self.port, 993)
+        verify = bool(self.app.settings.get("IMAP_TLS_VERIFY", True))
+        context = tls_context(self.setting("IMAP_TLS_CA_FILE"), verify)
+        if mode == "tls":
+            client: imaplib.IMAP4 = imaplib.IMAP4_SSL(self.setting("IMAP_HOST"), self.port, ssl_context=context, timeout=TIMEOUT)
+        else:
+            client = imaplib.IMAP4(self.setting("IMAP_HOST"), self.port, timeout=TIMEOUT)
+            if mode == "starttls":
+                client.starttls(ssl_context=context)
+        try:
+            client.login(self.setting("IMAP_USER"), self.setting("IMAP_PASSWORD"))
+            status, detail = client.select(_quoted(self.setting("IMAP_FOLDER") or "INBOX"))
+            if status != "OK":
+                raise imaplib.IMAP4.error(f"cannot open folder {self.setting('IMAP_FOLDER')}: {detail}")
+        except BaseException:
+            with contextlib.suppress(Exception):
+                client.logout()
+            raise
+        return client
+
+    async def check_login(self) -> ComponentHealth:
+        def probe() -> None:
+            self.connect().logout()
+
+        try:
+            await asyncio.to_thread(probe)
+        except (OSError, imaplib.IMAP4.error, ssl.SSLError) as exc:
+            return ComponentHealth.error(f"IMAP {self._where()}: {_describe(exc)}")
+        if self.last_poll is not None and self.last_poll.state == "error":
+            return self.last_poll
+        return ComponentHealth.connected(f"IMAP {self._where()} {self.setting('IMAP_FOLDER') or 'INBOX'} as {self.setting('IMAP_USER')}")
+
+    # ------------------------------------------------------------------ polling
+
+    async def poll_once(self) -> int:
+        """Hand every unseen mail in the folder to the inbox; returns how many were new to Jack."""
+        inbox = self.app.services.find(Inbox)
+        if inbox is None:
+            return 0
+        client = await asyncio.to_thread(self.connect)
+        stored = 0
+        try:
+            status, data = await asyncio.to_thread(client.uid, "SEARCH", None, "UNSEEN")
+            uids = (data[0] or b"").split() if status == "OK" else []
+            for uid in uids:
+                status, parts = await asyncio.to_thread(client.uid, "FETCH", uid, "(BODY.PEEK[])")
+                raw = next((p[1] for p in parts or [] if isinstance(p, tuple)), None)
+                if status != "OK" or raw is None:
+                    continue
+                if await self.handle(inbox, raw):
+                    stored += 1
+                # Only now: the mail is stored (or deliberately ignored).
+                await asyncio.to_thread(client.uid, "STORE", uid, "+FLAGS", "(\\Seen)")
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(client.logout)
+        return stored
+
+    async def handle(self, inbox: Inbox, raw: bytes) -> bool:
+        """Store one mail; False for an automatic one (ignored) or a repeat."""
+        mail = read_mail(raw)
+        if mail.automatic:
+            log.info("mail %s from %s ignored: %s", mail.message_id, mail.sender or "?", mail.automatic)
+            count_webhook_failure(self.app, "email", "automatic_mail")
+            return False
+        if "@" not in mail.sender:
+            log.warning("mail %s has no usable From address; ignored", mail.message_id)
+            return False
+        engine = self.app.engine
+        message = InboundMessage(
+            channel="email", channel_message_id=mail.message_id, body=mail.text or "(empty e-mail)",
+            sender_email=mail.sender, sender_name=mail.sender_name, sender_address=mail.sender,
+            metadata=mail.metadata,
+        )
+        received = await inbox.receive(message)
+        # Recorded after the store; a crash in between is repaired by the next poll (a duplicate still records).
+        threads.record(engine, message_id=mail.message_id, conversation_id=received.conversation_id, direction="inbound",
+                       address=mail.sender, subject=mail.subject, references=mail.references,
+                       jack_message_id=received.message_id)
+        return not received.duplicate
+
+    async def run(self) -> None:
+        interval = float(self.app.settings.get("IMAP_POLL_SECONDS") or 60)
+        failures = 0
+        while True:
+            try:
+                await self.poll_once()
+                self.last_poll = ComponentHealth.connected()
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # an outage: the mails stay unseen on the server; try again later
+                failures += 1
+                self.last_poll = ComponentHealth.error(f"IMAP {self._where()}: {_describe(exc)}")
+                log.warning("polling %s failed (%d in a row): %s", self._where(), failures, _describe(exc))
+            delay = interval if failures == 0 else min(interval * 2 ** min(failures, 6), 900)
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), delay)
+
+    def wake(self) -> None:
+        """Poll now (tests, and staff asking for a refresh)."""
+        self._wake.set()
+
+    def start(self) -> None:
+        self._wake = asyncio.Event()
+        self._task = asyncio.create_task(self.run(), name="jack-email-imap")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
+def _quoted(folder: str) -> str:
+    return folder if folder.isalnum() else '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _describe(exc: BaseException) -> str:
+    text = exc.args[0] if exc.args else str(exc)
+    if isinstance(text, bytes):
+        text = text.decode(errors="replace")
+    return " ".join(str(text).split()) or type(exc).__name__
