@@ -38,6 +38,11 @@ PLACEHOLDER_SECRETS = frozenset(
         "secret",
     }
 )
+# Letters of the documentation's placeholders, lower-cased: "Generate_A_Secure-Random-String-64" is one too.
+PLACEHOLDER_STEMS = ("generateasecurerandomstring", "anothersecurerandomstring", "securerandomstring", "changeme")
+# zxcvbn's estimate of the guesses needed, as a power of ten. 32 random hex digits score about 31;
+# `a` x 32, `changeme` x 4 and `password` x 4 score under 4.
+MIN_SECRET_GUESSES_LOG10 = 20
 SECRET_SUFFIXES = ("_SECRET", "_TOKEN", "_KEY", "_PASSWORD", "_SID")
 PRODUCTION_NAMES = frozenset({"production", "prod"})
 _EXPAND = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -260,10 +265,16 @@ class Settings:
         return errors
 
     def validate_secrets(self) -> list[str]:
-        """Production refuses missing, short or placeholder ``JWT_SECRET`` / ``ENCRYPTION_KEY``."""
+        """Production refuses missing, short, guessable, placeholder or equal ``JWT_SECRET`` / ``ENCRYPTION_KEY``."""
         if not self.is_production:
             return []
-        return [problem for problem in (secret_problem(k, self.get(k)) for k in ("JWT_SECRET", "ENCRYPTION_KEY")) if problem]
+        problems = [problem for problem in (secret_problem(k, self.get(k)) for k in ("JWT_SECRET", "ENCRYPTION_KEY")) if problem]
+        jwt_secret, encryption_key = self.get("JWT_SECRET"), self.get("ENCRYPTION_KEY")
+        if not problems and str(jwt_secret) == str(encryption_key):
+            # One leaked value must not give away both the sign-ins and the encrypted data.
+            problems.append(f"ENCRYPTION_KEY={mask(encryption_key)}: the same as JWT_SECRET; "
+                            "expected a different random string of at least 32 characters")
+        return problems
 
     def as_display_dict(self) -> dict[str, Any]:
         """Declared settings and YAML sections, secrets masked, for ``jack config show``."""
@@ -286,7 +297,22 @@ def secret_problem(name: str, value: Any) -> str | None:
         return f"{name}={mask(text)}: still the documentation's placeholder; expected your own random string of at least 32 characters"
     if len(text) < 32:
         return f"{name}={mask(text)}: only {len(text)} characters; expected at least 32"
+    letters = re.sub(r"[^a-z]", "", text.lower())
+    if any(stem in letters for stem in PLACEHOLDER_STEMS):
+        return f"{name}={mask(text)}: a variant of the documentation's placeholder; expected your own random string of at least 32 characters"
+    if guesses_log10(text) < MIN_SECRET_GUESSES_LOG10:
+        return (f"{name}={mask(text)}: too easy to guess (repeated, sequential or dictionary words); "
+                "expected a random string of at least 32 characters (e.g. from `openssl rand -hex 32`)")
     return None
+
+
+def guesses_log10(text: str) -> float:
+    """zxcvbn's estimate of how many guesses ``text`` takes, as a power of ten."""
+    # Imported here: only production start-up and `jack doctor` need it (it loads word lists).
+    from zxcvbn import zxcvbn
+
+    # zxcvbn's run time grows with length; the first 64 characters decide a secret's fate anyway.
+    return float(zxcvbn(text[:64])["guesses_log10"])
 
 
 def _mask_tree(value: Any, key: str = "") -> Any:

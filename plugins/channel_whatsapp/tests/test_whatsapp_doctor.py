@@ -1,5 +1,7 @@
 """`jack doctor` names an unset WhatsApp webhook secret and unsigned webhooks."""
 
+import secrets
+
 from jack_channel_whatsapp import plugin
 
 from jack_host.cli.doctor import run_doctor
@@ -21,7 +23,7 @@ def test_jack_doctor_checks_flags_a_missing_app_secret(tmp_path):
 
 def test_unsigned_webhooks_are_a_must_fix_in_production(tmp_path):
     env = {
-        "JACK_ENV": "production", "JWT_SECRET": "j" * 40, "ENCRYPTION_KEY": "e" * 40,
+        "JACK_ENV": "production", "JWT_SECRET": secrets.token_hex(32), "ENCRYPTION_KEY": secrets.token_hex(32),
         "WHATSAPP_ACCESS_TOKEN": "EAAG-token", "WHATSAPP_APP_SECRET": "s3cret", "WHATSAPP_VERIFY_TOKEN": "v",
         "WHATSAPP_ALLOW_UNSIGNED": "true",
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 
 import httpx
 from whatsapp_helpers import (
@@ -185,9 +186,9 @@ def test_unsigned_webhooks_only_when_explicitly_allowed_outside_production(make_
         assert post(base, body, None).status_code == 200
     assert [m.channel_message_id for m in inbound_messages(dev)] == ["wamid.DEV1"]
 
-    secret = "x" * 40
     prod = make_wa_app(WHATSAPP_APP_SECRET=None, WHATSAPP_ALLOW_UNSIGNED="true", JACK_ENV="production",
-                       JWT_SECRET=secret, ENCRYPTION_KEY=secret, DATABASE_PATH=str(tmp_path / "prod.db"))
+                       JWT_SECRET=secrets.token_hex(32), ENCRYPTION_KEY=secrets.token_hex(32),
+                       DATABASE_PATH=str(tmp_path / "prod.db"))
     with running_app(prod) as base:
         assert post(base, body, None).status_code == 503
 
