@@ -43,10 +43,11 @@ class TwilioClient:
 
     async def health(self) -> ComponentHealth:
         def ok(response: httpx.Response) -> ComponentHealth:
+            # Shown to anyone on /health: the account's state, never its SID or name.
             account = response.json()
             if account.get("status") not in (None, "active"):
-                return ComponentHealth.error(f"Twilio account {self.account_sid} is {account.get('status')}")
-            return ComponentHealth.connected(f"Twilio account {account.get('friendly_name') or self.account_sid}")
+                return ComponentHealth.error(f"the Twilio account is {account.get('status')}")
+            return ComponentHealth.connected("the Twilio account is active")
 
         return await probe(
             PROVIDER,

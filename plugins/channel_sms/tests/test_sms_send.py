@@ -87,7 +87,7 @@ def test_twilio_saying_unsubscribed_records_the_opt_out(make_sms_app, twilio):
 def test_health_is_connected_only_after_an_authenticated_call(make_sms_app, twilio):
     app = make_sms_app()
     health = asyncio.run(app.channels["sms"].health())
-    assert health.state == "connected" and health.detail == "Twilio account Hotel Test"
+    assert health.state == "connected" and health.detail == "the Twilio account is active"
     [request] = twilio.matching("GET")
     assert request.path == f"/2010-04-01/Accounts/{ACCOUNT_SID}.json"
 
@@ -98,6 +98,19 @@ def test_health_is_connected_only_after_an_authenticated_call(make_sms_app, twil
     missing = make_sms_app(TWILIO_PHONE_NUMBER=None)
     health = asyncio.run(missing.channels["sms"].health())
     assert health.state == "not_configured" and "TWILIO_PHONE_NUMBER" in health.detail
+
+
+def test_the_public_health_document_names_no_twilio_account_or_number(make_sms_app, twilio):
+    import httpx
+
+    from jack_host.testing import running_app
+
+    with running_app(make_sms_app()) as base:
+        response = httpx.get(base + "/health")  # no credentials: anyone on the internet
+    assert response.json()["channels"]["sms"] == "connected"
+    assert response.json()["channel_details"]["sms"] == "the Twilio account is active"
+    for identifier in (ACCOUNT_SID, "Hotel Test", HOTEL_NUMBER, HOTEL_NUMBER.lstrip("+")):
+        assert identifier not in response.text
 
 
 @pytest.mark.parametrize(

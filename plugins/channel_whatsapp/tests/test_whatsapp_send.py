@@ -134,4 +134,16 @@ def test_health_in_the_health_document_comes_from_the_monitor(make_wa_app, graph
     with running_app(app) as base:
         document = httpx.get(base + "/health").json()
     assert document["channels"]["whatsapp"] == "connected"
-    assert document["channel_details"]["whatsapp"] == "WhatsApp number +1 555-0100"
+    assert document["channel_details"]["whatsapp"] == "the Graph API accepted the access token for the hotel's number"
+
+
+def test_the_public_health_document_names_no_whatsapp_number(make_wa_app, graph):
+    import httpx
+
+    from jack_host.testing import running_app
+
+    with running_app(make_wa_app()) as base:
+        response = httpx.get(base + "/health")  # no credentials: anyone on the internet
+    assert response.json()["channels"]["whatsapp"] == "connected"
+    for identifier in ("+1 555-0100", "5550100", PHONE_NUMBER_ID, "Hotel Test"):
+        assert identifier not in response.text
