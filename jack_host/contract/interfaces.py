@@ -115,6 +115,12 @@ class InboundMessage:
     language: str | None = None
     received_at: dt.datetime | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: The conversation this message continues, when the channel knows it better than the sender
+    #: address does (an e-mail's ``In-Reply-To``: a travel agent writes for several guests). Used
+    #: while that conversation is open on this channel; once closed, the message opens a new one.
+    conversation_id: int | None = None
+    #: Open a new conversation even if the address has an open one (a new e-mail thread).
+    starts_conversation: bool = False
 
 
 @dataclass

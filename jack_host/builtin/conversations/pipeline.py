@@ -82,7 +82,13 @@ class Pipeline(Inbox, Conversations):
             # connection: the ORM's unit of work cost more than the statements themselves.
             with Session(self.engine, expire_on_commit=False) as session:
                 connection = session.connection()
-                open_row = connection.execute(sql.OPEN_CONVERSATION, {"channel": msg.channel, "address": address}).first()
+                if msg.conversation_id is not None:
+                    # The channel matched the message to its thread (e-mail In-Reply-To/References).
+                    open_row = connection.execute(sql.OPEN_CONVERSATION_BY_ID, {"cid": msg.conversation_id, "channel": msg.channel}).first()
+                elif msg.starts_conversation:
+                    open_row = None
+                else:
+                    open_row = connection.execute(sql.OPEN_CONVERSATION, {"channel": msg.channel, "address": address}).first()
                 created = open_row is None
                 now = now_utc()
                 if open_row is None:

@@ -29,6 +29,17 @@ OPEN_CONVERSATION = (
     .limit(1)
 )
 
+#: ``{"cid", "channel"}`` -> (id, guest_id) of that conversation while it is open on that channel
+#: (``InboundMessage.conversation_id``: a reply the channel has matched to its thread).
+OPEN_CONVERSATION_BY_ID = (
+    select(conversations.c.id, conversations.c.guest_id)
+    .where(
+        conversations.c.id == bindparam("cid"),
+        conversations.c.channel == bindparam("channel"),
+        conversations.c.state != "closed",
+    )
+)
+
 #: A message row; pass every column but ``id``.
 INSERT_MESSAGE = insert(messages)
 

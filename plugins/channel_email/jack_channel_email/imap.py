@@ -120,10 +120,13 @@ class ImapReader:
             log.warning("mail %s has no usable From address; ignored", mail.message_id)
             return False
         engine = self.app.engine
+        # A reply joins the conversation of the mail it answers (two guests of one travel agent stay
+        # apart); a fresh mail is a new thread; a reply to a mail Jack never saw goes by the sender.
+        thread = threads.conversation_for(engine, mail.parents)
         message = InboundMessage(
             channel="email", channel_message_id=mail.message_id, body=mail.text or "(empty e-mail)",
             sender_email=mail.sender, sender_name=mail.sender_name, sender_address=mail.sender,
-            metadata=mail.metadata,
+            metadata=mail.metadata, conversation_id=thread, starts_conversation=not mail.parents,
         )
         received = await inbox.receive(message)
         # Recorded after the store; a crash in between is repaired by the next poll (a duplicate still records).

@@ -102,3 +102,19 @@ def test_attachments_are_recorded_by_name_type_and_size(make_mail_app, dovecot, 
     [message] = inbound_messages(app)
     assert message.meta["email"]["attachments"] == [{"name": "passport.pdf", "content_type": "application/pdf", "size": 1009}]
     assert message.body == "Here is my passport.\n\n[attachment: passport.pdf]"
+
+
+def test_two_guests_of_one_travel_agent_stay_in_their_own_threads(make_mail_app, dovecot, smtp):
+    app = make_mail_app()
+    agent = "Sunny Travel <bookings@sunny.example>"
+    dovecot.deliver(guest_mail("Booking for Mr Müller: can he check in early?", subject="Müller, 3 nights", sender=agent))
+    dovecot.deliver(guest_mail("Booking for Ms Rossi: does she get a sea view?", subject="Rossi, 2 nights", sender=agent))
+    with running_app(app):
+        answers = {m["Subject"]: m for m in smtp.wait_for(2)}
+        to_mueller = answers["Re: Müller, 3 nights"]
+        dovecot.deliver(guest_mail("And a taxi from the airport for Mr Müller, please.", subject="Re: Müller, 3 nights",
+                                   sender=agent, in_reply_to=to_mueller["Message-ID"]))
+        wait_until(lambda: len(inbound_messages(app)) == 3, timeout=10, what="the agent's reply to be stored")
+    mueller, rossi, taxi = inbound_messages(app)
+    assert mueller.conversation_id != rossi.conversation_id
+    assert taxi.conversation_id == mueller.conversation_id
