@@ -19,6 +19,7 @@ from jack_host.builtin.alerts.models import AlertRecord
 from jack_host.builtin.backups.drill import run_drill
 from jack_host.builtin.backups.schedule import BackupScheduler, next_run
 from jack_host.builtin.backups.service import (
+    BackupService,
     STATE_LAST_SUCCESS,
     ServerLock,
     expired_backups,
@@ -163,7 +164,7 @@ def test_corrupted_backup_is_detected_by_verify_restore_and_drill(tmp_path):
     assert restore.returncode == 1
     assert "refusing to restore" in restore.stderr and "Traceback" not in restore.stderr
     assert dump(db_path(tmp_path), "alerts") == live_before
-    assert not (db_path(tmp_path).with_name("jack.db.pre-restore")).exists()
+    assert list(db_path(tmp_path).parent.glob("jack.db.pre-restore*")) == []
     drill = run_jack(tmp_path, "backup", "drill", "--from", "local")
     assert drill.returncode == 1
     assert "damaged" in drill.stderr
@@ -221,8 +222,94 @@ def test_restore_round_trip_keeps_every_row(tmp_path):
     assert restored.returncode == 0, restored.stderr
     assert "checksum ok" in restored.stdout
     assert dump(db, "alerts") == at_backup
-    assert dump(db.with_name("jack.db.pre-restore"), "alerts") == changed
+    [kept] = db.parent.glob("jack.db.pre-restore-*")
+    assert dump(kept, "alerts") == changed
     assert not db.with_name("jack.db.restoring").exists()
+
+
+def test_a_second_restore_keeps_the_first_set_aside_copy_and_old_copies_are_pruned(tmp_path):
+    make_app(tmp_path).engine.dispose()
+    db = db_path(tmp_path)
+    assert run_jack(tmp_path, "backup", "create").returncode == 0
+    add_alert_rows(db, 5, "first")
+    first_state = dump(db, "alerts")
+    assert run_jack(tmp_path, "restore", "--latest").returncode == 0
+    add_alert_rows(db, 7, "second")
+    second_state = dump(db, "alerts")
+    assert run_jack(tmp_path, "restore", "--latest").returncode == 0
+
+    copies = sorted(db.parent.glob("jack.db.pre-restore-*"))
+    assert [dump(c, "alerts") for c in copies] == [first_state, second_state]  # timestamped, oldest first
+
+    old = copies[0]
+    month_ago = (dt.datetime.now() - dt.timedelta(days=31)).timestamp()
+    os.utime(old, (month_ago, month_ago))  # older than BACKUP_RETENTION_DAYS (30)
+    assert run_jack(tmp_path, "backup", "create").returncode == 0
+    assert sorted(db.parent.glob("jack.db.pre-restore-*")) == [copies[1]]
+
+
+def test_backups_are_found_beside_the_database_from_any_folder(tmp_path):
+    """Without BACKUP_DIR the backups live beside the database, not in the current folder."""
+    make_app(tmp_path).engine.dispose()
+    db = db_path(tmp_path)
+    add_alert_rows(db, 20, "here")
+    at_backup = dump(db, "alerts")
+    no_dir = {"BACKUP_DIR": ""}
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    created = run_jack(tmp_path, "backup", "create", env=no_dir)
+    assert created.returncode == 0, created.stderr
+    assert len(local_backups(tmp_path)) == 1  # data/backups: beside data/jack.db
+
+    listed = run_jack(elsewhere, "backup", "list", "--json", env={**no_dir, "DATABASE_PATH": str(db)})
+    assert listed.returncode == 0, listed.stderr
+    assert [b["key"] for b in json.loads(listed.stdout)["backups"]] == [local_backups(tmp_path)[0].name]
+    add_alert_rows(db, 3, "later")
+    restored = run_jack(elsewhere, "restore", "--latest", env={**no_dir, "DATABASE_PATH": str(db)})
+    assert restored.returncode == 0, restored.stderr
+    assert dump(db, "alerts") == at_backup
+    assert not (elsewhere / "data").exists()
+
+
+def test_after_a_restore_the_health_page_knows_the_last_backup(tmp_path):
+    make_app(tmp_path).engine.dispose()
+    assert run_jack(tmp_path, "backup", "create").returncode == 0
+    [backup] = local_backups(tmp_path)
+    assert run_jack(tmp_path, "restore", "--latest").returncode == 0
+    app = make_app(tmp_path)
+    try:
+        status = BackupService.of(app).status()
+    finally:
+        app.engine.dispose()
+    taken = json.loads(backup.with_name(backup.name + ".json").read_text())
+    assert status["last_success_key"] == backup.name
+    assert status["stale"] is False, status
+    assert status["last_success_at"] is not None and taken["sha256"]
+
+
+def test_a_backup_folder_that_is_a_file_is_a_one_line_error(tmp_path):
+    make_app(tmp_path).engine.dispose()
+    not_a_folder = tmp_path / "backups-file"
+    not_a_folder.write_text("oops")
+    env = {"BACKUP_DIR": str(not_a_folder)}
+    created = run_jack(tmp_path, "backup", "create", env=env)
+    assert created.returncode != 0
+    assert "Traceback" not in created.stderr
+    assert f"BACKUP_DIR {not_a_folder} is a file, not a folder" in created.stderr
+    listed = run_jack(tmp_path, "backup", "list", env=env)
+    assert f"local: ERROR: BackupError: BACKUP_DIR {not_a_folder} is a file, not a folder" in listed.stdout
+
+
+@pytest.mark.parametrize("command", [["backup", "verify"], ["restore"]])
+def test_verify_and_restore_say_which_argument_is_missing(tmp_path, command):
+    neither = run_jack(tmp_path, *command)
+    assert neither.returncode == 2
+    assert neither.stderr.strip() == (
+        f"error: say which backup: give a backup FILE or --latest (e.g. `jack {' '.join(command)} --latest`)"
+    )
+    both = run_jack(tmp_path, *command, "some.db", "--latest")
+    assert both.returncode == 2
+    assert both.stderr.strip() == "error: give a backup FILE or --latest, not both"
 
 
 def test_restore_refuses_while_a_server_runs_on_the_database(tmp_path):

@@ -213,6 +213,14 @@ def pick(service: BackupService, source: str | None) -> StoredBackup:
         fail(str(exc))
 
 
+def choose_one(file: Path | None, latest: bool, command: str) -> None:
+    """Exactly one of FILE and --latest; exit 2 naming what was wrong."""
+    if file is None and not latest:
+        fail(f"say which backup: give a backup FILE or --latest (e.g. `jack {command} --latest`)", EXIT_CONFIG)
+    if file is not None and latest:
+        fail("give a backup FILE or --latest, not both", EXIT_CONFIG)
+
+
 @backup.command("verify")
 @click.argument("file", required=False, type=click.Path(path_type=Path))
 @click.option("--latest", is_flag=True, help="Verify the newest backup instead of a file.")
@@ -226,8 +234,7 @@ def backup_verify(ctx: click.Context, file: Path | None, latest: bool, source: s
       jack backup verify data/backups/jack-2026-01-31T03-00-00.000Z.db
       jack backup verify --latest --from s3
     """
-    if bool(file) == latest:
-        fail("give a backup FILE or --latest (not both)", EXIT_CONFIG)
+    choose_one(file, latest, "backup verify")
     service = service_for(ctx)
     progress = TerminalProgress()
     if file is not None:
@@ -326,7 +333,8 @@ def restore(ctx: click.Context, file: Path | None, latest: bool, source: str | N
     """Replace the database with a verified backup, atomically.
 
     Jack must be stopped.  The current database is kept beside it as
-    <database>.pre-restore.  A backup that fails verification is refused and the
+    <database>.pre-restore-<UTC time>; those copies are pruned like the backups
+    (older than BACKUP_RETENTION_DAYS, the newest always kept).  A backup that fails verification is refused and the
     database is left untouched.
 
     \b
@@ -335,8 +343,7 @@ def restore(ctx: click.Context, file: Path | None, latest: bool, source: str | N
       jack restore --latest --from s3
       jack restore data/backups/jack-2026-01-31T03-00-00.000Z.db
     """
-    if bool(file) == latest:
-        fail("give a backup FILE or --latest (not both)", EXIT_CONFIG)
+    choose_one(file, latest, "restore")
     service = service_for(ctx)
     database = service.database_path
     probe = ServerLock(database)

@@ -6,9 +6,10 @@ import datetime as dt
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from jack_host.contract.interfaces import BackupDestination, BackupError, ComponentHealth, StoredBackup
+from jack_host.db.engine import sqlite_path
 from jack_host.kit.backup_files import (
     copy_with_checksum,
     fsync_dir,
@@ -22,6 +23,25 @@ if TYPE_CHECKING:
     from jack_host.contract.app import App
 
 
+def backup_folder(settings: Any) -> Path:
+    """``BACKUP_DIR``, or a ``backups`` folder beside the database (not the current folder)."""
+    configured = settings.get("BACKUP_DIR")
+    if configured:
+        return Path(str(configured)).expanduser()
+    return sqlite_path(settings).parent / "backups"
+
+
+def usable_folder(folder: Path) -> Path:
+    """``folder``, created if missing; a clear :class:`BackupError` if it cannot hold backups."""
+    if folder.exists() and not folder.is_dir():
+        raise BackupError(f"BACKUP_DIR {folder} is a file, not a folder: point BACKUP_DIR at a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BackupError(f"cannot create the backup folder {folder}: {exc.strerror}") from None
+    return folder
+
+
 class LocalFolderDestination(BackupDestination):
     """Backups in ``BACKUP_DIR``, each with a ``.json`` sidecar holding its checksum and revision."""
 
@@ -32,10 +52,12 @@ class LocalFolderDestination(BackupDestination):
 
     @property
     def folder(self) -> Path:
-        return Path(str(self.app.settings.get("BACKUP_DIR") or "data/backups")).expanduser()
+        return backup_folder(self.app.settings)
 
     async def health(self) -> ComponentHealth:
         folder = self.folder
+        if folder.exists() and not folder.is_dir():
+            return ComponentHealth.error(f"{folder} is a file, not a folder")
         probe = folder if folder.exists() else folder.parent
         if not os.access(probe if probe.exists() else Path("."), os.W_OK):
             return ComponentHealth.error(f"{folder} is not writable")
@@ -43,7 +65,7 @@ class LocalFolderDestination(BackupDestination):
         return ComponentHealth.connected(f"{count} backup(s) in {folder}")
 
     def store(self, path: Path, key: str, metadata: dict[str, str]) -> StoredBackup:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        usable_folder(self.folder)
         target = self.folder / key
         partial = self.folder / f".{key}.partial"
         checksum = copy_with_checksum(path, partial)
@@ -70,6 +92,8 @@ class LocalFolderDestination(BackupDestination):
         )
 
     def list(self) -> list[StoredBackup]:
+        if self.folder.exists() and not self.folder.is_dir():
+            raise BackupError(f"BACKUP_DIR {self.folder} is a file, not a folder: point BACKUP_DIR at a folder")
         if not self.folder.is_dir():
             return []
         found = [self._describe(p) for p in self.folder.iterdir() if p.is_file() and is_backup_key(p.name)]

@@ -42,7 +42,8 @@ DRILL_EVERY_DAYS = 92
 @hookimpl
 def jack_settings_validators() -> list[Setting]:
     return [
-        Setting("BACKUP_DIR", str, "data/backups", "folder of the local backups (put it on another disk if you can)"),
+        Setting("BACKUP_DIR", str, None,
+                "folder of the local backups [default: a backups folder beside the database]; put it on another disk if you can"),
         Setting(
             "BACKUP_SCHEDULE_TIME",
             str,

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, select
 
+from jack_host.builtin.backups.local_folder import backup_folder, usable_folder
 from jack_host.contract.interfaces import Alert, BackupDestination, BackupError, StoredBackup
 from jack_host.db.engine import BUSY_TIMEOUT_MS, is_sqlite, sqlite_path
 from jack_host.db.models import StateEntry, utcnow
@@ -406,7 +407,7 @@ class BackupService:
 
     @property
     def backup_dir(self) -> Path:
-        return Path(str(self.settings.get("BACKUP_DIR") or "data/backups")).expanduser()
+        return backup_folder(self.settings)
 
     @property
     def rpo(self) -> dt.timedelta:
@@ -445,8 +446,8 @@ class BackupService:
         started = time.monotonic()
         created_at = dt.datetime.now(dt.UTC)
         key = backup_key(created_at, reason)
-        staging_dir = self.backup_dir / ".staging"
-        staging_dir.mkdir(parents=True, exist_ok=True)
+        staging_dir = usable_folder(self.backup_dir) / ".staging"
+        staging_dir.mkdir(exist_ok=True)
         staging = staging_dir / key
         try:
             try:
@@ -486,6 +487,7 @@ class BackupService:
                 outcome.removed = self.apply_retention_at(self.destination(outcome.destination))
             except Exception as exc:
                 log.warning("retention at %s failed: %s", outcome.destination, exc)
+        self.prune_pre_restore_copies()
         run.alerts = self._record_run(run)
         return run
 
@@ -586,6 +588,25 @@ class BackupService:
                 destination.delete(backup.key)
         return [b.key for b in expired]
 
+    def pre_restore_copies(self) -> list[Path]:
+        """The databases set aside by earlier restores, newest first."""
+        database = self.database_path
+        copies = [p for p in database.parent.glob(f"{database.name}.pre-restore-*") if not p.name.endswith(("-wal", "-shm"))]
+        return sorted(copies, key=lambda p: p.name, reverse=True)
+
+    def prune_pre_restore_copies(self, now: dt.datetime | None = None) -> list[Path]:
+        """Delete set-aside databases older than ``BACKUP_RETENTION_DAYS``; the newest is always kept."""
+        now = now or dt.datetime.now(dt.UTC)
+        days = self.retention_policy()[0]
+        removed = []
+        for copy in self.pre_restore_copies()[1:]:
+            taken = dt.datetime.fromtimestamp(copy.stat().st_mtime, dt.UTC)
+            if now - taken > dt.timedelta(days=days):
+                for part in (copy, Path(f"{copy}-wal"), Path(f"{copy}-shm")):
+                    part.unlink(missing_ok=True)
+                removed.append(copy)
+        return removed
+
     # ---- fetch, verify, restore
     def latest(self, source: str | None = None) -> StoredBackup:
         """The newest backup at ``source`` (or at any configured destination)."""
@@ -612,7 +633,7 @@ class BackupService:
     def restore(self, source: Path, progress: Progress = noop_progress, expected_checksum: str | None = None) -> RestoreResult:
         """Replace the live database with the backup at ``source``, atomically.
 
-        The old database is kept as ``<database>.pre-restore``.
+        The old database is kept as ``<database>.pre-restore-<UTC time>``.
 
         :raises ServerRunningError: a server holds the database lock.
         :raises BackupError: the backup fails verification (the live database is untouched).
@@ -644,12 +665,28 @@ class BackupService:
             staging.unlink(missing_ok=True)
             lock.release()
         self.app.engine.dispose()
+        self._recall_last_success()
         current = set(verified.revisions)
         pending = self.app.migrations.pending(self.app.engine) if current else []
         return RestoreResult(database, previous, verified, time.monotonic() - started, pending)
 
+    def _recall_last_success(self) -> None:
+        """After a restore: the restored file predates its own backup record, so read it back from the backups."""
+        backups, _errors = self.list_backups()
+        if not backups:
+            return
+        newest = backups[0]
+        summary = {"key": newest.key, "at": iso(_aware(newest.created_at)), "size": newest.size, "ok": True,
+                   "reason": newest.metadata.get("reason"), "recalled_from": newest.destination}
+        try:
+            known = read_states(self.app.engine, [STATE_LAST_SUCCESS]).get(STATE_LAST_SUCCESS) or {}
+            if (parse_iso(known.get("at")) or dt.datetime.min.replace(tzinfo=dt.UTC)) < _aware(newest.created_at):
+                write_state(self.app.engine, STATE_LAST_SUCCESS, summary)
+        except Exception as exc:  # an old backup without the state table: jack db migrate creates it
+            log.warning("could not record the last backup after restore: %s", exc)
+
     def _set_aside(self, database: Path) -> Path | None:
-        """Keep the live database as ``<database>.pre-restore`` (with its WAL) and return that path."""
+        """Keep the live database as ``<database>.pre-restore-<UTC time>`` (with its WAL) and return that path."""
         if not database.exists():
             return None
         try:  # fold the WAL in, so the kept file is complete on its own
@@ -660,9 +697,8 @@ class BackupService:
                 connection.close()
         except sqlite3.Error as exc:  # a damaged database: keep its WAL beside it instead
             log.warning("could not checkpoint %s before restore: %s", database, exc)
-        previous = database.with_name(database.name + ".pre-restore")
-        for stale in (previous, Path(f"{previous}-wal"), Path(f"{previous}-shm")):
-            stale.unlink(missing_ok=True)
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H-%M-%S.%fZ")
+        previous = database.with_name(f"{database.name}.pre-restore-{stamp}")
         try:
             os.link(database, previous)  # the live path never disappears, even for a moment
         except OSError:
@@ -671,6 +707,7 @@ class BackupService:
         if wal.exists():
             os.replace(wal, f"{previous}-wal")
         Path(f"{database}-shm").unlink(missing_ok=True)
+        self.prune_pre_restore_copies()
         return previous
 
     # ---- status, for /health, metrics and doctor
