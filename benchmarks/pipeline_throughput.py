@@ -217,7 +217,9 @@ async def run(
     with tempfile.TemporaryDirectory() as folder, fake as llm:
         Path(folder, "costs.yaml").write_text(COSTS_YAML)
         channel = TimedChannel()
-        env = {"PIPELINE_CONCURRENCY": str(concurrency), "LOG_LEVEL": "warning", "AI_PROVIDER_ORDER": "none"}
+        # AI_MAX_CALLS_PER_MINUTE=0: the benchmark measures the pipeline, not the spend ceiling.
+        env = {"PIPELINE_CONCURRENCY": str(concurrency), "LOG_LEVEL": "warning", "AI_PROVIDER_ORDER": "none",
+               "AI_MAX_CALLS_PER_MINUTE": "0"}
         if model == "litellm":
             env.update({**llm.env(), "AI_PROVIDER_ORDER": "primary"})
         elif model == "direct":

@@ -24,7 +24,12 @@ from typing import TYPE_CHECKING, Any
 from jack_host.builtin.conversations.escalation import Escalation, detect, handover_text
 from jack_host.builtin.conversations.tasks import DEPARTMENTS, normalize_department, normalize_priority
 from jack_host.contract.interfaces import LLMRequest
-from jack_host.contract.services import AllProvidersFailed, KnowledgeMatch, NoProviderConfigured
+from jack_host.contract.services import (
+    AICallCeilingReached,
+    AllProvidersFailed,
+    KnowledgeMatch,
+    NoProviderConfigured,
+)
 from jack_host.kit.language import guess_language
 
 if TYPE_CHECKING:
@@ -124,6 +129,11 @@ class Responder:
         request = LLMRequest(messages=self.prompt(body, history, matches, conversation), json_mode=True)
         try:
             result = await self.app.services.llm.complete(request, conversation_id=conversation["id"], guest_id=guest["id"])
+        except AICallCeilingReached as exc:
+            # Spend is capped, the guest still gets an answer: the knowledge base's, or the holding reply.
+            plan = self._without_model(body, matches, known_language)
+            plan.meta["ai_ceiling"] = exc.limit
+            return plan
         except NoProviderConfigured:
             return self._without_model(body, matches, known_language)
         except AllProvidersFailed as exc:

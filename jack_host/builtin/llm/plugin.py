@@ -35,6 +35,14 @@ def jack_settings_validators() -> list[Setting]:
             "",
             "providers to try in order, comma-separated, e.g. primary,secondary,ollama (default: primary, secondary, other paid, local)",
         ),
+        Setting(
+            "AI_MAX_CALLS_PER_MINUTE",
+            int,
+            60,
+            "most model calls per minute, all guests together (0 = no ceiling); past it guests get the "
+            "knowledge-base answer or the holding reply",
+            minimum=0,
+        ),
         Setting("AI_TIMEOUT_SECONDS", float, 20.0, "a provider slower than this is skipped for the next one", minimum=0.1),
         Setting("ANTHROPIC_API_KEY", str, "", "key for anthropic/* models"),
         Setting("ANTHROPIC_API_BASE", str, "", "base URL of an Anthropic Messages API server (default https://api.anthropic.com)"),

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import dataclasses
 import logging
+import threading
 import time
 from typing import TYPE_CHECKING
 
@@ -17,6 +19,7 @@ from jack_host.contract.interfaces import (
 from jack_host.contract.services import (
     LLM,
     AICall,
+    AICallCeilingReached,
     AllProvidersFailed,
     BudgetExhausted,
     LLMResult,
@@ -33,6 +36,35 @@ log = logging.getLogger("jack.llm")
 #: Extra seconds beyond the request timeout before the service itself gives up on a provider
 #: (a provider that ignores its timeout must not hold a guest's reply forever).
 TIMEOUT_GRACE = 2.0
+#: The window of ``AI_MAX_CALLS_PER_MINUTE``.
+CEILING_WINDOW = 60.0
+
+
+class CallCeiling:
+    """At most ``limit`` model calls in any 60 s (0: no ceiling), for the whole process.
+
+    A call takes its place *before* it starts, in one step under a lock, so the worker's
+    concurrent reply jobs cannot all pass the last free place while their calls are in flight.
+    """
+
+    def __init__(self, limit: int, clock=time.monotonic):
+        self.limit = limit
+        self.clock = clock
+        self._calls: collections.deque[float] = collections.deque()
+        self._lock = threading.Lock()
+
+    def take(self) -> float:
+        """Take a place for one call: 0 when taken, else the seconds until one frees up."""
+        if self.limit <= 0:
+            return 0.0
+        with self._lock:
+            now = self.clock()
+            while self._calls and now - self._calls[0] >= CEILING_WINDOW:
+                self._calls.popleft()
+            if len(self._calls) >= self.limit:
+                return round(CEILING_WINDOW - (now - self._calls[0]), 1) or 0.1
+            self._calls.append(now)
+            return 0.0
 
 
 class LLMService(LLM):
@@ -43,11 +75,14 @@ class LLMService(LLM):
     unconfigured ones.  A timeout (``AI_TIMEOUT_SECONDS``), a 5xx, a 429, a refused
     connection or any other provider error moves on to the next provider.  Every
     attempt is written to the cost ledger (``app.services.costs``).  While a budget's
-    ``fallback_to_local`` is in force only local providers are called.
+    ``fallback_to_local`` is in force only local providers are called.  At most
+    ``AI_MAX_CALLS_PER_MINUTE`` provider calls are made per minute (fallbacks count too);
+    past it :class:`AICallCeilingReached` says to answer without the model.
     """
 
     def __init__(self, app: App):
         self.app = app
+        self.ceiling = CallCeiling(int(app.settings.get("AI_MAX_CALLS_PER_MINUTE") or 0))
 
     def provider_order(self) -> list[str]:
         configured = [n.strip() for n in str(self.app.settings.get("AI_PROVIDER_ORDER") or "").split(",") if n.strip()]
@@ -96,6 +131,13 @@ class LLMService(LLM):
         errors = []
         for provider in providers:
             fallback = provider is not first
+            wait = self.ceiling.take()
+            if wait:
+                log.warning("AI call ceiling reached (%d a minute): %s not called", self.ceiling.limit, provider.name)
+                if not errors:
+                    raise AICallCeilingReached(self.ceiling.limit, wait)
+                errors.append(f"{provider.name}: not called: the AI call ceiling ({self.ceiling.limit} a minute) is reached")
+                break
             started = time.perf_counter()
             call = AICall(
                 provider=provider.name,
