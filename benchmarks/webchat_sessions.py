@@ -77,7 +77,9 @@ async def run(sessions: int) -> dict:
         sys.exit(f"error: only {limit} file descriptors allowed; need {sessions + 100} (raise ulimit -n)")
     with tempfile.TemporaryDirectory(prefix="jack-bench-") as folder:
         env = {"JACK_ENABLED_PLUGINS": "channel_webchat", "HEALTH_CHECK_INTERVAL": "1", "LOG_LEVEL": "warning",
-               "WEBCHAT_MAX_CONNECTIONS_PER_SESSION": "5"}
+               "WEBCHAT_MAX_CONNECTIONS_PER_SESSION": "5",
+               # Every session comes from this one address: lift the per-address limit on new chats.
+               "WEBCHAT_SESSIONS_PER_ADDRESS_PER_MINUTE": "1000000"}
         with JackProcess(Path(folder), env=env) as server:
             assert server.process is not None
             pid = server.process.pid

@@ -45,6 +45,13 @@ SETTINGS = [
             minimum=0.01),
     Setting("WEBCHAT_MAX_MESSAGE_CHARS", int, 4000, "longest guest message accepted, in characters", minimum=1),
     Setting("WEBCHAT_RATE_LIMIT_PER_MINUTE", int, 20, "guest messages accepted per session per minute", minimum=1),
+    # Per client address (the host's, behind trusted proxies): a new session is one reconnect
+    # away, so a per-session limit alone does not hold anyone back.  A hotel's guest Wi-Fi shares
+    # one address, hence limits well above what one person sends.
+    Setting("WEBCHAT_SESSIONS_PER_ADDRESS_PER_MINUTE", int, 10,
+            "new chat sessions one client address may start per minute", minimum=1),
+    Setting("WEBCHAT_MESSAGES_PER_ADDRESS_PER_MINUTE", int, 60,
+            "guest messages accepted from one client address per minute (all its sessions together)", minimum=1),
     Setting("WEBCHAT_MAX_CONNECTIONS_PER_SESSION", int, 5, "open tabs (WebSockets) allowed per session", minimum=1),
     Setting("WEBCHAT_PING_INTERVAL", float, 25.0, "seconds between keep-alive pings to each open chat", minimum=1),
     Setting("WEBCHAT_HISTORY_LIMIT", int, 100, "messages sent to a (re)connecting chat", minimum=1),
@@ -59,6 +66,8 @@ class WebchatConfig:
     session_idle_seconds: float
     max_message_chars: int
     rate_limit_per_minute: int
+    sessions_per_address_per_minute: int
+    messages_per_address_per_minute: int
     max_connections_per_session: int
     ping_interval: float
     history_limit: int
@@ -75,6 +84,8 @@ class WebchatConfig:
             session_idle_seconds=float(settings.get("WEBCHAT_SESSION_IDLE_HOURS")) * 3600,
             max_message_chars=int(settings.get("WEBCHAT_MAX_MESSAGE_CHARS")),
             rate_limit_per_minute=int(settings.get("WEBCHAT_RATE_LIMIT_PER_MINUTE")),
+            sessions_per_address_per_minute=int(settings.get("WEBCHAT_SESSIONS_PER_ADDRESS_PER_MINUTE")),
+            messages_per_address_per_minute=int(settings.get("WEBCHAT_MESSAGES_PER_ADDRESS_PER_MINUTE")),
             max_connections_per_session=int(settings.get("WEBCHAT_MAX_CONNECTIONS_PER_SESSION")),
             ping_interval=float(settings.get("WEBCHAT_PING_INTERVAL")),
             history_limit=int(settings.get("WEBCHAT_HISTORY_LIMIT")),

@@ -1,8 +1,9 @@
-"""Checks a chat connection or message must pass: its origin and the session's rate."""
+"""Checks a chat connection or message must pass: its origin, and the rates of its session and client address."""
 
 from __future__ import annotations
 
 import collections
+import ipaddress
 import time
 from typing import TYPE_CHECKING
 
@@ -44,8 +45,31 @@ def origin_allowed(origin: str | None, config: WebchatConfig, own: set[str]) -> 
     return config.allow_any_origin or normalised in own or normalised in config.allowed_origins
 
 
+def client_key(req: falcon.asgi.Request) -> str:
+    """The client address the per-address limits count against.
+
+    The host's proxy middleware has already picked the address from trusted proxies'
+    headers (``req.context.client_ip``; ``req.remote_addr`` otherwise).  An IPv6 client
+    owns a whole /64, so its addresses count together.
+    """
+    address = getattr(req.context, "client_ip", None) or req.remote_addr or ""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address or "unknown"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 class RateLimiter:
-    """A sliding one-minute window per session, shared by all of the session's tabs."""
+    """A sliding one-minute window per key (a session, shared by its tabs; or a client address).
+
+    Synchronous, so a check and its count happen with no await between them: concurrent
+    chats on the event loop cannot all pass one last free place.
+    """
 
     WINDOW = 60.0
 
@@ -55,15 +79,26 @@ class RateLimiter:
         self._hits: dict[str, collections.deque[float]] = {}
 
     def check(self, key: str) -> float:
-        """Count one message; return 0 when allowed, else the seconds until one is allowed."""
+        """Count one event; return 0 when allowed, else the seconds until one is allowed."""
+        wait = self.wait(key)
+        if not wait:
+            self.hit(key)
+        return wait
+
+    def wait(self, key: str) -> float:
+        """Seconds until ``key`` may have one more event (0: now); counts nothing."""
         now = self.clock()
-        hits = self._hits.setdefault(key, collections.deque())
+        hits = self._hits.get(key)
+        if not hits:
+            return 0.0
         while hits and now - hits[0] >= self.WINDOW:
             hits.popleft()
         if len(hits) >= self.per_minute:
             return round(self.WINDOW - (now - hits[0]), 1) or 0.1
-        hits.append(now)
         return 0.0
+
+    def hit(self, key: str) -> None:
+        self._hits.setdefault(key, collections.deque()).append(self.clock())
 
     def prune(self) -> None:
         """Forget sessions with no message in the last minute (bounded memory)."""

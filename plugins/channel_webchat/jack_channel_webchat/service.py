@@ -31,6 +31,9 @@ class WebchatService:
         self.sessions = SessionStore(app.engine, self.config.session_idle_seconds)
         self.connections = ConnectionRegistry()
         self.rate_limiter = RateLimiter(self.config.rate_limit_per_minute)
+        # Per client address: new sessions, and messages of all its sessions together.
+        self.session_limiter = RateLimiter(self.config.sessions_per_address_per_minute)
+        self.address_limiter = RateLimiter(self.config.messages_per_address_per_minute)
         self.serving = False
         self._tasks: list[asyncio.Task] = []
 
@@ -76,7 +79,8 @@ class WebchatService:
             connections = self.connections.all()
             for start in range(0, len(connections), 500):
                 await asyncio.gather(*(c.send(frame) for c in connections[start : start + 500]))
-            self.rate_limiter.prune()
+            for limiter in (self.rate_limiter, self.session_limiter, self.address_limiter):
+                limiter.prune()
 
     async def _maintenance_loop(self) -> None:
         while True:

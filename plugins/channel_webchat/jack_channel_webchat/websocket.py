@@ -15,7 +15,7 @@ import falcon.errors
 from jack_channel_webchat import protocol
 from jack_channel_webchat.config import normalise_origin
 from jack_channel_webchat.connections import Connection
-from jack_channel_webchat.guards import origin_allowed, own_origins
+from jack_channel_webchat.guards import client_key, origin_allowed, own_origins
 from jack_channel_webchat.sessions import Session
 from jack_host.contract.interfaces import InboundMessage
 
@@ -65,12 +65,14 @@ class ChatSocketResource:
         language = hello.get("language")
         language = language[:35] if isinstance(language, str) and LANGUAGE.match(language) else None
         token = hello.get("token")
+        client = client_key(req)
         session: Session | None = None
         notice = None
         if isinstance(token, str) and token:
             session, reason = await asyncio.to_thread(service.sessions.restore, token[:200], origin, language)
             if session is None:
                 notice = protocol.error_frame("session_not_restored", reason=reason)
+        restored = session is not None
         if session is not None and service.connections.count(session.address) >= config.max_connections_per_session:
             await _refuse(
                 ws, "too_many_connections", protocol.CLOSE_TOO_MANY_CONNECTIONS,
@@ -78,7 +80,17 @@ class ChatSocketResource:
             )
             return
         if session is None:
-            session = await asyncio.to_thread(service.sessions.create, origin, language)
+            # Checked and counted with no await in between (see RateLimiter).
+            wait = service.session_limiter.check(client)
+            if wait:
+                limit = config.sessions_per_address_per_minute
+                await _refuse(
+                    ws, "too_many_sessions", protocol.CLOSE_TOO_MANY_CONNECTIONS,
+                    message=f"Too many new chats from your network: at most {limit} a minute. Try again in {wait:g} s.",
+                    limit=limit, retry_after=wait,
+                )
+                return
+            session = service.sessions.create(origin, language)
             token = session.token
 
         connection = Connection(ws, session.address)
@@ -93,14 +105,14 @@ class ChatSocketResource:
                     "protocol": protocol.PROTOCOL_VERSION,
                     "token": token,
                     "session_id": session.address,
-                    "restored": notice is None and session.token is None,
+                    "restored": restored,
                     "idle_expiry_hours": round(config.session_idle_seconds / 3600, 2),
                     "max_message_chars": config.max_message_chars,
                 }
             )
             await connection.send_direct({"type": "history", "messages": await self._history(session.address)})
             await connection.open()
-            await self._serve(ws, connection, session, origin)
+            await self._serve(ws, connection, session, origin, client)
         except falcon.errors.WebSocketDisconnected:
             pass
         finally:
@@ -119,7 +131,9 @@ class ChatSocketResource:
 
         return [protocol.message_frame(m) for m in await asyncio.to_thread(load)]
 
-    async def _serve(self, ws: falcon.asgi.WebSocket, connection: Connection, session: Session, origin: str) -> None:
+    async def _serve(
+        self, ws: falcon.asgi.WebSocket, connection: Connection, session: Session, origin: str, client: str
+    ) -> None:
         while True:
             try:
                 frame = await _receive_json(ws)
@@ -128,7 +142,7 @@ class ChatSocketResource:
                 continue
             kind = frame.get("type") if isinstance(frame, dict) else None
             if kind == "message":
-                await self._guest_message(connection, session, origin, frame)
+                await self._guest_message(connection, session, origin, client, frame)
             elif kind == "ping":
                 await connection.send({"type": "pong", "ts": frame.get("ts")})
             elif kind in ("pong", "typing", "hello"):
@@ -138,7 +152,9 @@ class ChatSocketResource:
             else:
                 await connection.send(protocol.error_frame("unknown_type", f"Unknown frame type {str(kind)[:40]!r}."))
 
-    async def _guest_message(self, connection: Connection, session: Session, origin: str, frame: dict) -> None:
+    async def _guest_message(
+        self, connection: Connection, session: Session, origin: str, client: str, frame: dict
+    ) -> None:
         service = self.service
         config = service.config
         client_id = frame.get("client_id")
@@ -159,21 +175,29 @@ class ChatSocketResource:
                 )
             )
             return
-        wait = service.rate_limiter.check(session.address)
-        if wait:
+        # Both limits are checked before either counts, and with no await in between.
+        session_wait = service.rate_limiter.wait(session.address)
+        client_wait = service.address_limiter.wait(client)
+        if session_wait or client_wait:
+            if session_wait >= client_wait:
+                text = f"Too many messages: at most {config.rate_limit_per_minute} a minute."
+            else:
+                text = f"Too many messages from your network: at most {config.messages_per_address_per_minute} a minute."
+            wait = max(session_wait, client_wait)
             await connection.send(
                 protocol.error_frame(
-                    "rate_limited",
-                    f"Too many messages: at most {config.rate_limit_per_minute} a minute. Try again in {wait:g} s.",
-                    client_id=client_id,
-                    retry_after=wait,
+                    "rate_limited", f"{text} Try again in {wait:g} s.", client_id=client_id, retry_after=wait,
                 )
             )
             return
+        service.rate_limiter.hit(session.address)
+        service.address_limiter.hit(client)
         pipeline = service.pipeline
         try:
             if pipeline is None:
                 raise RuntimeError("the conversation pipeline is not loaded")
+            if not session.stored:
+                await asyncio.to_thread(service.sessions.store, session)
             received = await pipeline.receive(
                 InboundMessage(
                     channel="webchat",
@@ -224,8 +248,10 @@ async def _receive_json(ws: falcon.asgi.WebSocket) -> Any:
         raise _BadFrame(exc.code) from None
 
 
-async def _refuse(ws: falcon.asgi.WebSocket, code: str, close_code: int, **extra: Any) -> None:
-    frame = protocol.error_frame(code, fatal=True, **extra)
+async def _refuse(
+    ws: falcon.asgi.WebSocket, code: str, close_code: int, message: str | None = None, **extra: Any
+) -> None:
+    frame = protocol.error_frame(code, message, fatal=True, **extra)
     try:
         await ws.send_text(json.dumps(frame, ensure_ascii=False))
         await ws.close(close_code, frame["message"][:120])

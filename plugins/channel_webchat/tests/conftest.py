@@ -29,9 +29,12 @@ class ChatClient:
 
     @classmethod
     async def open(cls, base_url: str, *, origin: str | None = None, token: str | None = None,
-                   language: str = "en", hello: bool = True) -> ChatClient:
+                   language: str = "en", hello: bool = True, client_ip: str | None = None) -> ChatClient:
+        """``client_ip``: the guest's address as the (trusted, loopback) proxy reports it in ``X-Forwarded-For``."""
         ws_url = base_url.replace("http://", "ws://") + "/ws"
-        ws = await connect(ws_url, origin=origin or base_url, open_timeout=TIMEOUT, ping_interval=None)
+        headers = {"X-Forwarded-For": client_ip} if client_ip else None
+        ws = await connect(ws_url, origin=origin or base_url, open_timeout=TIMEOUT, ping_interval=None,
+                           additional_headers=headers)
         client = cls(ws)
         if hello:
             await client.send({"type": "hello", "protocol": 1, "token": token, "language": language})

@@ -34,6 +34,7 @@ async def test_message_is_acknowledged_and_restored_on_reconnect(serve, open_cha
 async def test_token_is_stored_hashed(serve, open_chat):
     app, url = serve()
     tab = await open_chat(url)
+    await tab.expect("ack", client_id=await tab.say("Hello"))  # the row is written with the first message
     with app.engine.connect() as connection:
         rows = connection.execute(sa.text("SELECT token_hash, address FROM webchat_sessions")).all()
     assert rows == [(hash_token(tab.token), tab.session["session_id"])]
@@ -106,6 +107,7 @@ async def test_token_from_another_origin_is_not_honoured(serve, open_chat):
 async def test_idle_session_expires(serve, open_chat):
     app, url = serve({"WEBCHAT_SESSION_IDLE_HOURS": "1"})
     tab = await open_chat(url)
+    await tab.expect("ack", client_id=await tab.say("Hello"))
     await tab.close()
     with app.engine.begin() as connection:
         connection.execute(sa.text("UPDATE webchat_sessions SET last_seen_at = datetime('now', '-61 minutes')"))
