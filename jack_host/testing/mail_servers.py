@@ -305,14 +305,15 @@ namespace inbox {{
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(5)
         self.process = None
-        if self.mail_root != self.folder / "mail":
-            shutil.rmtree(self.mail_root, ignore_errors=True)
 
     def __enter__(self) -> Dovecot:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
+        # stop() keeps the mailbox (an outage ends with the same mail); leaving the block removes it.
         self.stop()
+        if self.mail_root != self.folder / "mail":
+            shutil.rmtree(self.mail_root, ignore_errors=True)
 
     def env(self, **overrides: str) -> dict[str, str]:
         """IMAP settings for Jack: STARTTLS on the plain port, trusting the test certificate."""
