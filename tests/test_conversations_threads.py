@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import jack_host.testing.channel
-
 from jack_host.contract.interfaces import InboundMessage
 from jack_host.testing import make_app
 

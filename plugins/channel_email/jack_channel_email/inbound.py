@@ -81,7 +81,12 @@ def new_text(text: str) -> str:
     except Exception:  # a parser bug must not lose the mail: keep the whole text
         log.exception("could not strip the quoted text of a mail")
         body = ""
-    return body or text.strip()
+    body = body or text.strip()
+    # A quote at the end with no "On ... wrote:" line before it (some clients, forwarded replies).
+    lines = body.splitlines()
+    while lines and (lines[-1].startswith(">") or not lines[-1].strip()):
+        lines.pop()
+    return "\n".join(lines).strip() or body
 
 
 def read_mail(raw: bytes) -> GuestMail:
