@@ -56,6 +56,14 @@ class WhatsappWebhook:
         if refusal:
             self._fail("not_configured")
             raise falcon.HTTPServiceUnavailable(title="not_configured", description=refusal)
+        # Meta sends JSON only; anything else is refused before the body is read.
+        media_type, _ = falcon.parse_header(req.content_type or "")
+        if media_type.strip().lower() != "application/json":
+            self._fail("unsupported_media_type")
+            raise falcon.HTTPUnsupportedMediaType(
+                title="unsupported_media_type",
+                description=f"send Content-Type: application/json (got {media_type[:80] or 'none'})",
+            )
         body = await req.stream.read()
         secret = self.channel.setting("WHATSAPP_APP_SECRET")
         if secret:

@@ -33,7 +33,8 @@ def test_a_reply_that_fails_twice_is_retried_and_sent(make_wa_app, graph):
         # Meta then reports delivery of that very wamid
         status = {"id": reply.provider_message_id, "status": "delivered", "timestamp": "1", "recipient_id": "15551234567"}
         body = webhook_body(messages_change(statuses=[status]))
-        assert httpx.post(base + "/webhooks/whatsapp", content=body, headers={"X-Hub-Signature-256": sign(body)}).status_code == 200
+        headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body)}
+        assert httpx.post(base + "/webhooks/whatsapp", content=body, headers=headers).status_code == 200
         wait_until(lambda: settled_reply(app).status == "delivered", what="delivered status")
 
 

@@ -58,6 +58,26 @@ def test_forged_or_missing_signature_is_refused_and_nothing_is_stored(make_wa_ap
     assert webhook_failure_counts(app, "whatsapp") == {"whatsapp": {"bad_signature": 2, "missing_signature": 1}}
 
 
+def test_only_json_bodies_are_accepted_other_content_types_get_415(make_wa_app):
+    app = make_wa_app()
+    body = webhook_body(messages_change(text_message("wamid.CT1", "Is the pool open?")))
+    signed = {"X-Hub-Signature-256": sign(body)}
+    with running_app(app) as base:
+        url = base + "/webhooks/whatsapp"
+        refused = [
+            httpx.post(url, content=body, headers={**signed, "Content-Type": content_type})
+            for content_type in ("text/plain", "application/x-www-form-urlencoded", "application/jsonp", "")
+        ]
+        assert stored_messages(app) == []
+        accepted = httpx.post(url, content=body, headers={**signed, "Content-Type": "Application/JSON; charset=utf-8"})
+    for response in refused:
+        assert response.status_code == 415, response.text
+        assert response.json()["error"] == "unsupported_media_type"
+        assert "application/json" in response.json()["detail"]
+    assert accepted.status_code == 200 and accepted.json()["received"] == 1
+    assert [m.channel_message_id for m in inbound_messages(app)] == ["wamid.CT1"]
+
+
 def test_batched_payload_is_stored_once_even_when_meta_retries(make_wa_app):
     app = make_wa_app()
     body = webhook_body(

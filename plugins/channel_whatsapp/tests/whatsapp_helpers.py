@@ -47,5 +47,6 @@ def guest_writes(base: str, wamid: str, text: str, sender: str = "15551234567") 
     import httpx
 
     body = webhook_body(messages_change(text_message(wamid, text, sender)))
-    response = httpx.post(base + "/webhooks/whatsapp", content=body, headers={"X-Hub-Signature-256": sign(body)}, timeout=10)
+    headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body)}
+    response = httpx.post(base + "/webhooks/whatsapp", content=body, headers=headers, timeout=10)
     assert response.status_code == 200, response.text
