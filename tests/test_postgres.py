@@ -99,3 +99,18 @@ def test_a_database_url_whose_driver_is_not_installed_is_a_clear_error(tmp_path)
     assert result.returncode == 2
     assert "DATABASE_URL needs the database driver 'pg8000', which is not installed" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_sign_in_limit_holds_against_parallel_guesses_on_postgresql(tmp_path, database_url):
+    from jack_host.testing import make_app, running_app
+    from tests.staff_helpers import env, login, make_users
+    from tests.test_staff_login_limits import burst
+
+    app = make_app(tmp_path, env=env(tmp_path, DATABASE_URL=database_url, STAFF_LOGIN_MAX_FAILURES="5"))
+    assert app.engine.dialect.name == "postgresql"
+    make_users(app)
+    with running_app(app) as base_url:
+        statuses = burst([base_url], [{"email": "staff@hotel.test", "password": f"guess {n}"} for n in range(30)],
+                         "203.0.113.60")
+        assert statuses == {401: 5, 429: 25}
+        assert login(base_url, "staff@hotel.test", headers={"X-Forwarded-For": "198.51.100.60"}).status_code == 200
