@@ -97,21 +97,21 @@ class SessionStore:
 
     def store(self, session: Session) -> None:
         """Write the session's row (its first message is about to be stored); harmless when it exists."""
-        with self._lock:
-            if session.stored:
-                return
-            now = utcnow()
-            try:
-                with self.engine.begin() as connection:
-                    connection.execute(
-                        insert(webchat_sessions).values(
-                            token_hash=session.token_hash, address=session.address, origin=session.origin,
-                            language=session.language, created_at=now, last_seen_at=now,
-                        )
+        if session.stored:
+            return
+        now = utcnow()
+        # Not under the lock: the event loop takes it in create(), and must never wait on the database.
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    insert(webchat_sessions).values(
+                        token_hash=session.token_hash, address=session.address, origin=session.origin,
+                        language=session.language, created_at=now, last_seen_at=now,
                     )
-            except IntegrityError:
-                # Another process stored it first; with the lock held here, only that can race.
-                pass
+                )
+        except IntegrityError:
+            pass  # another tab of the session stored it a moment before
+        with self._lock:
             session.stored = True
             self._pending.pop(session.token_hash, None)
 
