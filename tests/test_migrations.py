@@ -7,8 +7,8 @@ from pathlib import Path
 
 from jack_host.testing import JackProcess, make_app, run_jack
 
-FEATURE_HEADS = {"alerts_0001", "conversations_0001", "costs_0001", "knowledge_0001", "sms_0001", "staff_0002",
-                 "webchat_0001"}
+FEATURE_HEADS = {"alerts_0001", "conversations_0001", "costs_0001", "email_0001", "knowledge_0001", "sms_0001",
+                 "staff_0002", "webchat_0001"}
 
 
 def row_counts(path: Path) -> dict[str, int]:
@@ -32,8 +32,8 @@ def test_a_new_database_gets_every_feature_in_dependency_order(tmp_path):
     migrated = run_jack(tmp_path, "db", "migrate")
     assert migrated.returncode == 0, migrated.stderr
     assert migrated.stdout.strip() == (
-        "Applied 9 migration(s): host_0001, alerts_0001, conversations_0001, costs_0001, knowledge_0001, sms_0001, staff_0001,"
-        " staff_0002, webchat_0001"
+        "Applied 10 migration(s): host_0001, alerts_0001, conversations_0001, costs_0001, email_0001, knowledge_0001, sms_0001,"
+        " staff_0001, staff_0002, webchat_0001"
     )
     status = run_jack(tmp_path, "db", "status").stdout.splitlines()
     lines = {line.split()[0]: line.split()[1:] for line in status[1:-1]}
@@ -42,6 +42,7 @@ def test_a_new_database_gets_every_feature_in_dependency_order(tmp_path):
         "alerts": ["alerts_0001", "up", "to", "date"],
         "conversations": ["conversations_0001", "up", "to", "date"],
         "costs": ["costs_0001", "up", "to", "date"],
+        "channel_email": ["email_0001", "up", "to", "date"],
         "knowledge": ["knowledge_0001", "up", "to", "date"],
         "channel_sms": ["sms_0001", "up", "to", "date"],
         "staff": ["staff_0002", "up", "to", "date"],
@@ -64,7 +65,7 @@ def test_a_database_made_by_jack_0_1_upgrades_in_place_with_no_data_lost(tmp_pat
     # only the SMS plugin's tables are new (0.1 kept its opt-outs and keyword messages in jack_state),
     # and staff_0002 adds the sign-in counters and the token version
     assert status.returncode == 0, status.stderr
-    assert status.stdout.splitlines()[-1] == "pending:  sms_0001, staff_0002  (run `jack db migrate`)", status.stdout
+    assert status.stdout.splitlines()[-1] == "pending:  email_0001, sms_0001, staff_0002  (run `jack db migrate`)", status.stdout
 
     migrated = run_jack(tmp_path, "db", "migrate")
     assert migrated.returncode == 0, migrated.stderr
@@ -72,6 +73,7 @@ def test_a_database_made_by_jack_0_1_upgrades_in_place_with_no_data_lost(tmp_pat
     after = row_counts(database)
     # sms_0001 moved the fixture's one sms.keyword.* row; the pre-migration backup wrote backups.* state
     assert (after.pop("sms_keyword_events"), after.pop("sms_opt_outs")) == (1, 0)
+    assert after.pop("email_messages") == 0  # email_0001: the e-mail channel's new, empty thread index
     con = sqlite3.connect(database)
     assert [r[0] for r in con.execute("SELECT key FROM jack_state WHERE key LIKE 'sms.%'")] == []
     con.close()
