@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from typing import TYPE_CHECKING
@@ -34,6 +35,7 @@ class EmailChannel(Channel):
         self.sender = SmtpSender(app)
         #: Set by the plugin when IMAP_HOST is configured.
         self.reader: ImapReader | None = None
+        self._cap_lock = asyncio.Lock()
 
     async def health(self) -> ComponentHealth:
         missing = self.missing_settings(self.app.settings)
@@ -58,12 +60,18 @@ class EmailChannel(Channel):
         to = address_of(message.guest_address)
         if "@" not in to:
             raise PermanentSendError(f"cannot send e-mail: {message.guest_address!r} is not an e-mail address")
-        engine = self.app.engine
-        if message.sender == "ai":
-            sent = threads.replies_since(engine, to, dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
+        if message.sender == "staff":  # a person writing is no mail loop
+            return await self._send(message, to)
+        # Count and send under one lock: answers to one address may be sent at the same moment.
+        async with self._cap_lock:
+            sent = threads.replies_since(self.app.engine, to, dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
             if sent >= self.reply_cap():
                 raise PermanentSendError(f"not sent: Jack already answered {to} {sent} times in the last hour "
                                          "(EMAIL_REPLIES_PER_HOUR), which looks like a mail loop")
+            return await self._send(message, to)
+
+    async def _send(self, message: OutboundMessage, to: str) -> SendResult:
+        engine = self.app.engine
         thread = threads.last_inbound(engine, message.conversation_id)
         if thread is not None:
             subject = reply_subject(thread.subject)

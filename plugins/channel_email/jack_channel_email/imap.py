@@ -100,8 +100,14 @@ class ImapReader:
                 raw = next((p[1] for p in parts or [] if isinstance(p, tuple)), None)
                 if status != "OK" or raw is None:
                     continue
-                if await self.handle(inbox, raw):
-                    stored += 1
+                try:
+                    if await self.handle(inbox, raw):
+                        stored += 1
+                except (ValueError, LookupError, UnicodeError) as exc:
+                    # A mail Jack cannot read: skip it (marked seen, left on the server for staff), so
+                    # it does not block the mails behind it. Storage failures propagate: retried later.
+                    log.warning("mail uid %s in %s skipped, it cannot be read: %s", uid.decode(), self._where(), exc)
+                    count_webhook_failure(self.app, "email", "parse_error")
                 # Only now: the mail is stored (or deliberately ignored).
                 await asyncio.to_thread(client.uid, "STORE", uid, "+FLAGS", "(\\Seen)")
         finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.utils
 from pathlib import Path
 
 from jack_host.config.settings import Setting
@@ -15,13 +16,21 @@ def _check_file(value: str) -> str | None:
     return None
 
 
+def _check_sender(value: str) -> str | None:
+    address = email.utils.parseaddr(value or "")[1]
+    if value and ("@" not in address or " " in address):
+        return "an e-mail address, optionally with a name: Hotel Mirador <concierge@hotel.example>"
+    return None
+
+
 def declared_settings() -> list[Setting]:
     return [
         Setting("SMTP_HOST", str, "", "the SMTP server Jack sends e-mail through, e.g. smtp.gmail.com"),
         Setting("SMTP_PORT", int, 587, "587 (STARTTLS) or 465 (implicit TLS)", minimum=1),
         Setting("SMTP_USER", str, "", "the SMTP login"),
         Setting("SMTP_PASSWORD", str, "", "the SMTP password (an app password for Gmail)", secret=True),
-        Setting("SMTP_FROM", str, "", "the sender, e.g. 'Hotel Mirador <concierge@hotel.example>'; default SMTP_USER"),
+        Setting("SMTP_FROM", str, "", "the sender, e.g. 'Hotel Mirador <concierge@hotel.example>'; default SMTP_USER",
+                check=_check_sender),
         Setting("SMTP_SECURE", str, "", "starttls, tls (implicit, port 465) or none (tests only); empty: by port",
                 choices=SECURITY),
         Setting("SMTP_TLS_CA_FILE", str, "", "a PEM file of CAs to trust for the SMTP server (a private CA)",

@@ -53,3 +53,14 @@ def test_doctor_fails_an_untrusted_certificate_and_unencrypted_mail(make_email_a
 def test_doctor_without_email_set_up_says_so(make_email_app):
     checks, _ = email_checks(make_email_app(SMTP_HOST=None))
     assert checks["E-mail SMTP over TLS"].ok and "not set up" in checks["E-mail SMTP over TLS"].detail
+
+
+def test_a_bad_sender_address_is_refused_at_start_in_one_line(make_email_app):
+    import pytest
+
+    from jack_host.config.settings import SettingsError
+
+    with pytest.raises(SettingsError) as refused:
+        make_email_app(SMTP_FROM="Hotel Mirador")
+    assert [line for line in refused.value.errors if "SMTP_FROM" in line]
+    assert all("\n" not in line for line in refused.value.errors)

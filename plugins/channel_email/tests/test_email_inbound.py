@@ -118,3 +118,26 @@ def test_two_guests_of_one_travel_agent_stay_in_their_own_threads(make_mail_app,
     mueller, rossi, taxi = inbound_messages(app)
     assert mueller.conversation_id != rossi.conversation_id
     assert taxi.conversation_id == mueller.conversation_id
+
+
+def test_an_unreadable_mail_does_not_block_the_next_one(make_mail_app, dovecot, smtp):
+    app = make_mail_app()
+    dovecot.deliver(b"\xff\xfe\x00 this is not a mail at all\r\n\r\n\x00\x01")
+    dovecot.deliver(guest_mail("Can I bring my dog?"))
+    with running_app(app):
+        [answer] = smtp.wait_for(1)
+        wait_until(lambda: unseen(dovecot) == 0, timeout=10, what="both mails to be handled")
+    assert answer["To"] == "anna@example.com"
+    assert [m.body for m in inbound_messages(app)] == ["Can I bring my dog?"]
+
+
+def test_one_address_gets_at_most_the_hourly_cap_of_answers(make_mail_app, dovecot, smtp):
+    app = make_mail_app(EMAIL_REPLIES_PER_HOUR="1")
+    dovecot.deliver(guest_mail("First question", subject="One"))
+    dovecot.deliver(guest_mail("Second question", subject="Two"))
+    with running_app(app):
+        wait_until(lambda: len(replies(app)) == 2, timeout=20, what="both answers to settle")
+    assert len(smtp.received) == 1
+    assert sorted(r.status for r in replies(app)) == ["failed", "sent"]
+    [capped] = [r for r in replies(app) if r.status == "failed"]
+    assert "EMAIL_REPLIES_PER_HOUR" in capped.error and "mail loop" in capped.error
