@@ -183,6 +183,8 @@ def test_disabled_account_loses_access_at_once(server):
 
     enabled = httpx.post(f"{base_url}/api/v1/users/{staff_id}/enable", headers=bearer(admin))
     assert enabled.status_code == 200 and login(base_url, "staff@hotel.test").status_code == 200
+    # Enabling the account again does not bring the old access token back.
+    assert httpx.get(f"{base_url}/api/v1/auth/me", headers=bearer(staff["access_token"])).status_code == 401
 
 
 def test_without_jwt_secret_development_uses_a_random_secret_and_warns(tmp_path, caplog):

@@ -112,12 +112,14 @@ def list_users(engine: Engine) -> list[StaffUser]:
 
 
 def set_active(engine: Engine, user_id: int, active: bool) -> StaffUser | None:
-    """Enable or disable an account; disabling also revokes every refresh token it holds."""
+    """Enable or disable an account; disabling also revokes every refresh and access token it holds."""
     with Session(engine, expire_on_commit=False) as session:
         user = session.get(StaffUser, user_id)
         if user is None:
             return None
         user.active = active
+        if not active:
+            user.token_version += 1  # its access tokens stay dead even if the account is enabled again
         session.add(user)
         if not active:
             session.execute(
