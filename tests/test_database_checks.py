@@ -71,3 +71,7 @@ def test_one_flipped_byte_in_the_last_index_page_is_refused(tmp_path):
     line = one_error_line(refused)
     assert "is damaged" in line and "`jack restore --latest`" in line
     assert "integrity_check: row" in line and "missing from index sqlite_autoindex_jack_state_1" in line
+
+    doctor = run_jack(tmp_path, "doctor")  # runs the same check as the start
+    assert doctor.returncode == 1
+    assert "NOT OK  database integrity" in doctor.stdout and "missing from index" in doctor.stdout

@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING
 
 from jack_host.config.settings import secret_problem
 from jack_host.contract.interfaces import DoctorCheck
-from jack_host.db.engine import DatabaseCorruptError, is_sqlite, quick_check, sqlite_path
+from jack_host.db.engine import (
+    DatabaseCorruptError,
+    DatabaseEmptyError,
+    check_integrity,
+    is_sqlite,
+    sqlite_path,
+)
 
 if TYPE_CHECKING:
     from jack_host.contract.app import App as JackApp
@@ -64,9 +70,9 @@ def host_checks(app: JackApp) -> list[DoctorCheck]:
         )
         path = sqlite_path(settings)
         try:
-            quick_check(path)
-            checks.append(DoctorCheck("database integrity", True, f"{path}: quick_check ok" if path.exists() else f"{path} not created yet"))
-        except DatabaseCorruptError as exc:
+            ran = check_integrity(path)  # the same check as the start
+            checks.append(DoctorCheck("database integrity", True, f"{path}: {ran} ok" if path.exists() else f"{path} not created yet"))
+        except (DatabaseCorruptError, DatabaseEmptyError) as exc:
             checks.append(DoctorCheck("database integrity", False, str(exc), "jack restore --latest"))
     return checks
 
