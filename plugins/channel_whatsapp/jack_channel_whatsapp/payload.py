@@ -68,23 +68,42 @@ def parse_webhook(body: bytes, phone_number_id: str = "") -> WebhookBatch:
     return batch
 
 
+def _obj(value: Any) -> dict[str, Any]:
+    """An optional nested object: anything else counts as absent."""
+    return value if isinstance(value, dict) else {}
+
+
+def _items(value: dict[str, Any], key: str) -> list[Any]:
+    """A list field of ``value``: absent is empty, any other type is not a WhatsApp webhook."""
+    items = value.get(key)
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise PayloadError(f"'{key}' must be a list")
+    return items
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def _read_value(value: dict[str, Any], phone_number_id: str, batch: WebhookBatch) -> None:
-    target = str((value.get("metadata") or {}).get("phone_number_id") or "")
+    target = str(_obj(value.get("metadata")).get("phone_number_id") or "")
     if phone_number_id and target and target != phone_number_id:
         batch.ignored.append(f"phone number id {target}")
         return
     names = {
-        str(contact.get("wa_id")): (contact.get("profile") or {}).get("name")
-        for contact in value.get("contacts") or []
+        str(contact.get("wa_id")): _text(_obj(contact.get("profile")).get("name"))
+        for contact in _items(value, "contacts")
         if isinstance(contact, dict)
     }
-    for message in value.get("messages") or []:
+    for message in _items(value, "messages"):
         inbound = _read_message(message, names)
         if inbound is None:
             batch.ignored.append(f"message type {message.get('type')!r}")
         else:
             batch.messages.append(inbound)
-    for status in value.get("statuses") or []:
+    for status in _items(value, "statuses"):
         update = _read_status(status)
         if update is None:
             batch.ignored.append(f"status {status.get('status')!r}")
@@ -144,8 +163,9 @@ def _body_and_meta(kind: str, message: dict[str, Any]) -> tuple[str, dict[str, A
         where = f"{part.get('latitude')}, {part.get('longitude')}"
         return f"[location] {place} ({where})" if place else f"[location] ({where})", {"location": location}
     if kind == "contacts":
-        names = [str((c.get("name") or {}).get("formatted_name") or "") for c in message.get("contacts") or []]
-        return f"[contacts] {', '.join(n for n in names if n)}".strip(), {"contacts": message.get("contacts")}
+        cards = [c for c in _items(message, "contacts") if isinstance(c, dict)]
+        names = [str(_obj(c.get("name")).get("formatted_name") or "") for c in cards]
+        return f"[contacts] {', '.join(n for n in names if n)}".strip(), {"contacts": cards}
     # unsupported/system/order...: keep it visible to staff rather than dropping it
     return f"[{kind}]", {"raw": part or None}
 
@@ -157,14 +177,14 @@ def _read_status(status: Any) -> StatusUpdate | None:
     if mapped is None:
         return None
     error = None
-    errors = status.get("errors") or []
+    errors = _items(status, "errors")
     if mapped == "failed" or errors:
         error = "; ".join(_error_text(e) for e in errors if isinstance(e, dict)) or "WhatsApp reported the message failed"
     return StatusUpdate(str(status["id"]), mapped, error)
 
 
 def _error_text(error: dict[str, Any]) -> str:
-    details = (error.get("error_data") or {}).get("details")
+    details = _obj(error.get("error_data")).get("details")
     text = f"{error.get('code')} {error.get('title') or error.get('message') or ''}".strip()
     return f"{text}: {details}" if details else text
 
