@@ -74,6 +74,7 @@ def test_a_database_made_by_jack_0_1_upgrades_in_place_with_no_data_lost(tmp_pat
     # sms_0001 moved the fixture's one sms.keyword.* row; the pre-migration backup wrote backups.* state
     assert (after.pop("sms_keyword_events"), after.pop("sms_opt_outs")) == (1, 0)
     assert after.pop("email_messages") == 0  # email_0001: the e-mail channel's new, empty thread index
+    assert after.pop("staff_login_counters") == 0  # staff_0002: sign-in attempts, counted in the database
     con = sqlite3.connect(database)
     assert [r[0] for r in con.execute("SELECT key FROM jack_state WHERE key LIKE 'sms.%'")] == []
     con.close()
