@@ -16,6 +16,7 @@ from jack_host.builtin.staff.commands import users
 from jack_host.builtin.staff.conversations_api import add_conversation_routes
 from jack_host.builtin.staff.hotel_api import add_hotel_routes
 from jack_host.builtin.staff.knowledge_api import add_knowledge_routes
+from jack_host.builtin.staff.openapi import add_openapi_route
 from jack_host.builtin.staff.staff_ws import add_staff_ws_route
 from jack_host.builtin.staff.tasks_api import add_task_routes
 from jack_host.builtin.staff.users_api import add_user_routes
@@ -66,6 +67,7 @@ def jack_add_routes(app: App) -> None:
     add_knowledge_routes(app)
     add_hotel_routes(app)
     add_staff_ws_route(app)
+    add_openapi_route(app)  # GET /api/v1/openapi.json, built from the routes above (openapi.py)
 
 
 @hookimpl
