@@ -9,7 +9,8 @@ import pytest
 from sqlmodel import Session, select
 
 from jack_host.builtin.conversations import jobs
-from jack_host.builtin.conversations.models import Task
+from jack_host.builtin.conversations.hotel_profile import HotelProfileService
+from jack_host.builtin.conversations.models import HotelProfile, Task
 from jack_host.contract.interfaces import InboundMessage
 from jack_host.contract.plugins import PluginLoadError, make_plugin_manager
 from jack_host.testing import channel as testing_channel
@@ -122,3 +123,23 @@ def test_jack_extra_plugins_loads_modules_and_reports_bad_ones():
     assert pm.has_plugin("jack_host.testing.channel")
     with pytest.raises(PluginLoadError, match="JACK_EXTRA_PLUGINS: module 'no_such_module' failed to load"):
         make_plugin_manager({"JACK_EXTRA_PLUGINS": "no_such_module"}, load_entrypoints=False)
+
+
+def test_two_servers_seeding_the_hotel_profile_at_once_both_start(tmp_path):
+    """Two `jack serve` on one database both seed the profile at start; the second must not crash."""
+    app = make_app(tmp_path, env={"HOTEL_NAME": "Hotel Here"})
+    try:
+        other = HotelProfileService(app)  # the other process: it seeds between our read and our insert
+        ours = HotelProfileService(app)
+        seed = ours._seed
+
+        def seed_after_the_other_process() -> HotelProfile:
+            other.get()
+            return seed()
+
+        ours._seed = seed_after_the_other_process  # type: ignore[method-assign]
+        assert ours.get()["name"] == "Hotel Here"
+        with Session(app.engine) as session:
+            assert len(session.exec(select(HotelProfile)).all()) == 1
+    finally:
+        app.engine.dispose()

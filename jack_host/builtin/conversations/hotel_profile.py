@@ -11,6 +11,7 @@ import re
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from jack_host.builtin.conversations.models import HotelProfile, now_utc
@@ -48,9 +49,13 @@ class HotelProfileService:
         with Session(self.app.engine, expire_on_commit=False) as session:
             profile = session.get(HotelProfile, PROFILE_ID)
             if profile is None:
-                profile = self._seed()
-                session.add(profile)
-                session.commit()
+                session.add(self._seed())
+                try:
+                    session.commit()
+                except IntegrityError:  # another process seeded it at the same moment: theirs stands
+                    session.rollback()
+                profile = session.get(HotelProfile, PROFILE_ID)
+                assert profile is not None
             self._cached = profile_dict(profile)
             return dict(self._cached)
 
