@@ -19,8 +19,8 @@ from jack_host.builtin.alerts.models import AlertRecord
 from jack_host.builtin.backups.drill import run_drill
 from jack_host.builtin.backups.schedule import BackupScheduler, next_run
 from jack_host.builtin.backups.service import (
-    BackupService,
     STATE_LAST_SUCCESS,
+    BackupService,
     ServerLock,
     expired_backups,
     iso,
