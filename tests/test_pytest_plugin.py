@@ -1,8 +1,10 @@
 """The ``pytest11`` plugin (``jack_host.testing.pytest_plugin``) gives a plugin author's tests their fixtures.
 
 Each test writes a plugin author's test files into a fresh folder and runs pytest on them
-in-process (``pytester``), the way ``pip install jack-host`` + ``pytest`` would: the fixtures
-come from the entry point, nothing is imported by the author's conftest.
+in a pytest subprocess (``pytester``), the way ``pip install jack-host`` + ``pytest`` would: the fixtures
+come from the entry point, nothing is imported by the author's conftest.  (Not in-process:
+pytester then unloads the modules the inner run imported, SQLAlchemy's among them, and the
+tests that run after it in this process fail.)
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ def test_plugin_author_fixtures_build_apps_with_a_chosen_set_of_plugins(pytester
     pytester.makeini(AUTHOR_INI)
     pytester.makeconftest(AUTHOR_CONFTEST)
     pytester.makepyfile(test_my_plugin=AUTHOR_TESTS)
-    result = pytester.runpytest_inprocess("-q", "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=5)
 
 
@@ -81,7 +83,7 @@ def test_typo(jack_app_factory):
     with pytest.raises(ValueError, match="channel_webchta.*neither an installed plugin.*channel_webchat"):
         jack_app_factory(plugins=["channel_webchta"])
 ''')
-    pytester.runpytest_inprocess("-q", "-p", "no:cacheprovider").assert_outcomes(passed=1)
+    pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider").assert_outcomes(passed=1)
 
 
 def test_the_plugin_is_registered_as_a_pytest11_entry_point():
