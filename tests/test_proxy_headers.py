@@ -6,29 +6,11 @@ client wrote, then the address nginx saw. Only that last part can be believed.
 
 from __future__ import annotations
 
-import types
-
 import httpx
 import pytest
 
-from jack_host import hookimpl
-from jack_host.testing import make_app, running_app
+from jack_host.testing import echo_plugin, make_app, running_app
 from tests.staff_helpers import env, login, make_users
-
-
-def _echo_plugin():
-    class Echo:
-        async def on_get(self, req, resp):
-            resp.media = {"ip": req.context.client_ip}
-
-    module = types.SimpleNamespace()
-
-    @hookimpl
-    def jack_add_routes(app):
-        app.add_route("/echo", Echo())
-
-    module.jack_add_routes = jack_add_routes
-    return ("echo", module)
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +20,7 @@ def servers(tmp_path_factory):
     contexts = []
     for allow in ("127.0.0.1", "127.0.0.1,10.0.0.0/8", "*", "10.0.0.0/8"):
         folder = tmp_path_factory.mktemp("proxy")
-        app = make_app(folder, plugins=[_echo_plugin()],
+        app = make_app(folder, plugins=[echo_plugin(ip="client_ip")],
                        env=env(folder, FORWARDED_ALLOW_IPS=allow, STAFF_LOGIN_MAX_FAILURES_PER_IP="3"))
         context = running_app(app)
         started[allow] = (app, context.__enter__())

@@ -12,7 +12,7 @@ import pytest
 
 from jack_host import hookimpl
 from jack_host.contract.interfaces import Channel, ComponentHealth
-from jack_host.testing import JackProcess, make_app, running_app
+from jack_host.testing import JackProcess, echo_plugin, make_app, running_app
 
 
 def test_health_matches_the_documented_shape(tmp_path):
@@ -118,27 +118,12 @@ def test_db_migrate_says_what_it_did(tmp_path):
     assert "pending:  none" in status.stdout
 
 
-def _echo_plugin():
-    class Echo:
-        async def on_get(self, req, resp):
-            resp.media = {"ip": req.context.client_ip, "scheme": req.context.scheme, "host": req.context.host}
-
-    module = types.SimpleNamespace()
-
-    @hookimpl
-    def jack_add_routes(app):
-        app.add_route("/echo", Echo())
-
-    module.jack_add_routes = jack_add_routes
-    return ("echo", module)
-
-
 @pytest.mark.parametrize(
     ("allow", "trusted"),
     [("127.0.0.1", True), ("10.0.0.0/8", False), ("*", True)],
 )
 def test_proxy_headers_are_trusted_only_from_forwarded_allow_ips(tmp_path, allow, trusted):
-    app = make_app(tmp_path, plugins=[_echo_plugin()], env={"FORWARDED_ALLOW_IPS": allow})
+    app = make_app(tmp_path, plugins=[echo_plugin(ip="client_ip", scheme="scheme", host="host")], env={"FORWARDED_ALLOW_IPS": allow})
     headers = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "jack.hotel.example"}
     with running_app(app) as url:
         seen = httpx.get(url + "/echo", headers=headers).json()

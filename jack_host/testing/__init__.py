@@ -19,19 +19,39 @@ import subprocess
 import sys
 import threading
 import time
+import types
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from jack_host import hookimpl
 from jack_host.testing.loopback import free_port
 
 if TYPE_CHECKING:
     from jack_host.web.app import JackApp
 
 __all__ = [
-    "JackProcess", "async_wait_until", "base_environ", "free_port", "inbound_messages", "jack_executable",
+    "JackProcess", "async_wait_until", "base_environ", "echo_plugin", "free_port", "inbound_messages", "jack_executable",
     "make_app", "replies", "run_jack", "running_app", "stored_messages", "wait_until",
 ]
+
+
+def echo_plugin(**fields: str) -> tuple[str, Any]:
+    """A plugin (for ``make_app(plugins=[...])``) whose ``GET /echo`` answers ``req.context`` fields.
+
+    ``echo_plugin(ip="client_ip")`` answers ``{"ip": ...}``: the client address the host worked
+    out from the proxy headers.
+    """
+
+    class Echo:
+        async def on_get(self, req: Any, resp: Any) -> None:
+            resp.media = {key: getattr(req.context, field) for key, field in fields.items()}
+
+    @hookimpl
+    def jack_add_routes(app: Any) -> None:
+        app.add_route("/echo", Echo())
+
+    return ("echo", types.SimpleNamespace(jack_add_routes=jack_add_routes))
 
 
 def base_environ(tmp_path: Path, env: Mapping[str, str] | None = None) -> dict[str, str]:
