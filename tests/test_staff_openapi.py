@@ -16,7 +16,9 @@ import pytest
 import schemathesis  # a test extra (pyproject.toml), installed by scripts/setup --test
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
 from sqlmodel import Session
 
 import jack_host.testing.channel
@@ -25,6 +27,7 @@ from jack_host.builtin.staff import accounts
 from jack_host.builtin.staff.hotel_api import CLOCK
 from jack_host.builtin.staff.models import ROLES
 from jack_host.builtin.staff.openapi import OPENAPI_PATH, ROUTES, build_document, model_schema, openapi_path
+from jack_host.builtin.staff.schemas import Response
 from jack_host.testing import make_app, running_app
 from tests.staff_helpers import bearer, env, guest_says, make_users, token_for
 
@@ -116,6 +119,51 @@ def test_request_bodies_and_query_parameters_are_the_models_own(app):
     assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
 
 
+def response_validator(document: dict, method: str, path: str, status: str) -> Draft202012Validator:
+    """A validator for one documented response body, its references resolved inside the document."""
+    ref = document["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]["$ref"]
+    return Draft202012Validator({"$ref": ref, "components": document["components"]})
+
+
+def test_every_answer_with_a_body_references_a_response_model():
+    document = build_document()
+    schemas = document["components"]["schemas"]
+    for op in ROUTES:
+        responses = document["paths"][openapi_path(op.path)][op.method.lower()]["responses"]
+        for status, response in responses.items():
+            if status == "204":
+                assert "content" not in response
+                continue
+            schema = response["content"]["application/json"]["schema"]
+            if op.path == OPENAPI_PATH:
+                assert schema == {"type": "object"}
+                continue
+            model = op.response if status.startswith("2") else None
+            name = model.__name__ if model else "ErrorBody"
+            assert schema == {"$ref": f"#/components/schemas/{name}"}, (op.path, status)
+            if model:
+                assert issubclass(model, Response) and schemas[name]["additionalProperties"] is False
+    for name, schema in schemas.items():
+        if schema.get("type") == "object" and "properties" in schema and not name.endswith(("Body", "Patch", "Update")):
+            assert schema.get("additionalProperties") is False, name
+
+
+def test_the_response_schemas_refuse_a_field_too_many_or_too_few():
+    """The document's own schemas (what schemathesis checks answers against) catch both drifts."""
+    document = build_document()
+    me = response_validator(document, "get", "/api/v1/auth/me", "200")
+    user = {"id": 1, "email": "a@hotel.test", "name": "", "role": "admin", "active": True,
+            "created_at": "2026-01-01T00:00:00+00:00", "last_login_at": None}
+    assert me.is_valid(user)
+    assert not me.is_valid({**user, "password_hash": "$argon2id$..."})
+    assert not me.is_valid({k: v for k, v in user.items() if k != "email"})
+    error = response_validator(document, "post", "/api/v1/users", "422")
+    assert error.is_valid({"error": "validation_failed", "detail": [{"field": "email", "message": "Field required"}]})
+    assert error.is_valid({"error": "not_found", "detail": None})
+    assert not error.is_valid({"error": "validation_failed"})
+    assert not error.is_valid({"error": "conflict", "detail": "x", "trace": "..."})
+
+
 def test_the_document_is_served_without_signing_in(app):
     with running_app(app) as base_url:
         response = httpx.get(f"{base_url}{OPENAPI_PATH}")
@@ -175,7 +223,8 @@ def fuzz_operation(operation, label, base_url, headers, counts, statuses, failur
             failures.append(f"{response.status_code} from {case.as_curl_command()}: {response.text[:300]}")
             return
         try:
-            case.validate_response(response, checks=[not_a_server_error])
+            # response_schema_conformance: the body fits the documented model of its status, no key more or less.
+            case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
         except Exception as exc:  # noqa: BLE001  (collected, so one run reports every operation)
             failures.append(f"{label}: {exc}"[:600])
 

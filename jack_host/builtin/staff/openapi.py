@@ -9,8 +9,11 @@ converter. ``tests/test_staff_openapi.py`` checks that every route the app serve
 ``/api/v1`` from this feature is in the table (and nothing else), and fuzzes the document with
 schemathesis.
 
-The resources answer with plain dicts from the services, not response models, so responses are
-described by status code and the shared error shape ``{"error", "detail"}``, not by body schema.
+Responses are described by the models in :mod:`jack_host.builtin.staff.schemas`: each
+``Operation`` names the model of its success body (``response=``), every error status references
+``ErrorBody``, and the fuzz pass validates each answer against them (schemathesis'
+``response_schema_conformance``). A new endpoint is one ``Operation(...)`` line below, with
+``response=`` naming its model in ``schemas.py`` (see that module's docstring).
 """
 
 from __future__ import annotations
@@ -26,6 +29,22 @@ from jack_host.builtin.staff.auth_api import LoginBody, RefreshBody
 from jack_host.builtin.staff.conversations_api import ConversationFilters, MessagePage, ReplyBody
 from jack_host.builtin.staff.hotel_api import ProfileUpdate
 from jack_host.builtin.staff.knowledge_api import ArticleBody, ArticleFilters, ArticlePatch, SearchQuery
+from jack_host.builtin.staff.schemas import (
+    ArticleOut,
+    ArticlePage,
+    ConversationOut,
+    ConversationPage,
+    ErrorBody,
+    HotelProfileOut,
+    MessageList,
+    MessageOut,
+    SearchResults,
+    StaffUserOut,
+    TaskOut,
+    TaskPage,
+    TokenPair,
+    UserList,
+)
 from jack_host.builtin.staff.tasks_api import TaskFilters
 from jack_host.builtin.staff.users_api import NewUserBody
 from jack_host.web.converters import DB_INT_MAX, DB_INT_MIN
@@ -61,6 +80,7 @@ class Operation:
     role: str | None  # None: no sign-in (the login, refresh and this document)
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None  # the body of the ``ok`` status (schemas.py); None: no body
     ok: str = "200"
     errors: tuple[str, ...] = ()  # besides those the role, body, query and path ids imply
     optional_auth: bool = False  # logout: an access token, when sent, is revoked too
@@ -70,55 +90,55 @@ class Operation:
 ROUTES: tuple[Operation, ...] = (
     # auth_api.py
     Operation("POST", "/api/v1/auth/login", "Sign in: an access token and a refresh token", None,
-              body=LoginBody, errors=("401", "429"), tags=("auth",)),
+              body=LoginBody, errors=("401", "429"), response=TokenPair, tags=("auth",)),
     Operation("POST", "/api/v1/auth/refresh", "Swap a refresh token for new tokens (rotation)", None,
-              body=RefreshBody, errors=("401",), tags=("auth",)),
+              body=RefreshBody, errors=("401",), response=TokenPair, tags=("auth",)),
     Operation("POST", "/api/v1/auth/logout", "Revoke the session and the account's access tokens", None,
               body=RefreshBody, ok="204", optional_auth=True, tags=("auth",)),
-    Operation("GET", "/api/v1/auth/me", "The signed-in account", "staff", tags=("auth",)),
+    Operation("GET", "/api/v1/auth/me", "The signed-in account", "staff", response=StaffUserOut, tags=("auth",)),
     # users_api.py
-    Operation("GET", "/api/v1/users", "List staff accounts", "admin", tags=("users",)),
+    Operation("GET", "/api/v1/users", "List staff accounts", "admin", response=UserList, tags=("users",)),
     Operation("POST", "/api/v1/users", "Create a staff account", "admin", body=NewUserBody, ok="201",
-              errors=("409",), tags=("users",)),
+              errors=("409",), response=StaffUserOut, tags=("users",)),
     Operation("POST", "/api/v1/users/{user_id:int}/disable", "Disable an account (not your own)", "admin",
-              errors=("409",), tags=("users",)),
-    Operation("POST", "/api/v1/users/{user_id:int}/enable", "Enable an account again", "admin", tags=("users",)),
+              errors=("409",), response=StaffUserOut, tags=("users",)),
+    Operation("POST", "/api/v1/users/{user_id:int}/enable", "Enable an account again", "admin", response=StaffUserOut, tags=("users",)),
     # conversations_api.py
     Operation("GET", "/api/v1/conversations", "List conversations, most recent activity first", "staff",
-              query=ConversationFilters, tags=("conversations",)),
+              query=ConversationFilters, response=ConversationPage, tags=("conversations",)),
     Operation("GET", "/api/v1/conversations/{conversation_id:int}", "One conversation with its guest", "staff",
-              tags=("conversations",)),
+              response=ConversationOut, tags=("conversations",)),
     Operation("GET", "/api/v1/conversations/{conversation_id:int}/messages", "Messages, oldest first", "staff",
-              query=MessagePage, tags=("conversations",)),
+              query=MessagePage, response=MessageList, tags=("conversations",)),
     Operation("POST", "/api/v1/conversations/{conversation_id:int}/messages", "Reply to the guest as staff",
-              "staff", body=ReplyBody, ok="201", tags=("conversations",)),
+              "staff", body=ReplyBody, ok="201", response=MessageOut, tags=("conversations",)),
     Operation("POST", "/api/v1/conversations/{conversation_id:int}/takeover", "Take over from the AI", "staff",
-              tags=("conversations",)),
+              response=ConversationOut, tags=("conversations",)),
     Operation("POST", "/api/v1/conversations/{conversation_id:int}/handback", "Hand back to the AI", "staff",
-              tags=("conversations",)),
+              response=ConversationOut, tags=("conversations",)),
     Operation("POST", "/api/v1/conversations/{conversation_id:int}/close", "Close the conversation", "staff",
-              tags=("conversations",)),
+              response=ConversationOut, tags=("conversations",)),
     # tasks_api.py
-    Operation("GET", "/api/v1/tasks", "List tasks, soonest SLA first", "staff", query=TaskFilters, tags=("tasks",)),
+    Operation("GET", "/api/v1/tasks", "List tasks, soonest SLA first", "staff", query=TaskFilters, response=TaskPage, tags=("tasks",)),
     Operation("POST", "/api/v1/tasks/{task_id:int}/claim", "Claim a task", "staff", errors=("409",),
-              tags=("tasks",)),
+              response=TaskOut, tags=("tasks",)),
     Operation("POST", "/api/v1/tasks/{task_id:int}/complete", "Complete a task", "staff", errors=("409",),
-              tags=("tasks",)),
+              response=TaskOut, tags=("tasks",)),
     # knowledge_api.py
     Operation("GET", "/api/v1/knowledge", "List knowledge articles by title", "staff", query=ArticleFilters,
-              tags=("knowledge",)),
+              response=ArticlePage, tags=("knowledge",)),
     Operation("POST", "/api/v1/knowledge", "Create an article", "manager", body=ArticleBody, ok="201",
-              errors=("409",), tags=("knowledge",)),
+              errors=("409",), response=ArticleOut, tags=("knowledge",)),
     Operation("GET", "/api/v1/knowledge/search", "Search articles (the AI's BM25 search)", "staff",
-              query=SearchQuery, tags=("knowledge",)),
-    Operation("GET", "/api/v1/knowledge/{article_id:int}", "One article", "staff", tags=("knowledge",)),
+              query=SearchQuery, response=SearchResults, tags=("knowledge",)),
+    Operation("GET", "/api/v1/knowledge/{article_id:int}", "One article", "staff", response=ArticleOut, tags=("knowledge",)),
     Operation("PUT", "/api/v1/knowledge/{article_id:int}", "Change an article", "manager", body=ArticlePatch,
-              errors=("409",), tags=("knowledge",)),
+              errors=("409",), response=ArticleOut, tags=("knowledge",)),
     Operation("DELETE", "/api/v1/knowledge/{article_id:int}", "Delete an article", "manager", ok="204",
               tags=("knowledge",)),
     # hotel_api.py
-    Operation("GET", "/api/v1/hotel", "The hotel profile", "staff", tags=("hotel",)),
-    Operation("PUT", "/api/v1/hotel", "Change the hotel profile", "manager", body=ProfileUpdate, tags=("hotel",)),
+    Operation("GET", "/api/v1/hotel", "The hotel profile", "staff", response=HotelProfileOut, tags=("hotel",)),
+    Operation("PUT", "/api/v1/hotel", "Change the hotel profile", "manager", body=ProfileUpdate, response=HotelProfileOut, tags=("hotel",)),
     # this module
     Operation("GET", OPENAPI_PATH, "This document", None, tags=("meta",)),
 )
@@ -177,7 +197,15 @@ def path_parameters(template: str) -> list[dict[str, Any]]:
     return parameters
 
 
-def _responses(op: Operation) -> dict[str, Any]:
+def add_model(schemas: dict[str, Any], model: type[BaseModel]) -> dict[str, str]:
+    """Put ``model`` (and the models it nests) into ``components/schemas``; the reference to it."""
+    schema = model_schema(model)
+    schemas.update(schema.pop("$defs", {}))
+    schemas[model.__name__] = schema
+    return {"$ref": REF_TEMPLATE.format(model=model.__name__)}
+
+
+def _responses(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
     codes = {op.ok}
     if op.role is not None:
         codes |= {"401", "403"} if op.role != "staff" else {"401"}
@@ -188,36 +216,30 @@ def _responses(op: Operation) -> dict[str, Any]:
     if _PARAM.search(op.path):
         codes.add("404")
     codes |= set(op.errors)
+    error = add_model(schemas, ErrorBody)
     responses: dict[str, Any] = {}
     for code in sorted(codes):
         if code == "204":
             responses[code] = {"description": STATUS_TEXT[code]}
         elif code.startswith("2"):
-            responses[code] = {"description": STATUS_TEXT[code],
-                               "content": {"application/json": {"schema": {"type": "object"}}}}
+            # Only this document itself has no model: it is free-form JSON.
+            schema = add_model(schemas, op.response) if op.response is not None else {"type": "object"}
+            responses[code] = {"description": STATUS_TEXT[code], "content": {"application/json": {"schema": schema}}}
         else:
-            responses[code] = {"description": STATUS_TEXT[code],
-                               "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            responses[code] = {"description": STATUS_TEXT[code], "content": {"application/json": {"schema": error}}}
     return responses
 
 
 def build_document(version: str = "1") -> dict[str, Any]:
     """The OpenAPI 3.1 document of :data:`ROUTES`."""
-    schemas: dict[str, Any] = {
-        "Error": {
-            "type": "object",
-            "description": "every error (jack_host.web.errors.error_body)",
-            "required": ["error", "detail"],
-            "properties": {"error": {"type": "string"}, "detail": {}},
-        }
-    }
+    schemas: dict[str, Any] = {}
     paths: dict[str, dict[str, Any]] = {}
     for op in ROUTES:
         operation: dict[str, Any] = {
             "operationId": f"{op.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', openapi_path(op.path).lower()).strip('_')}",
             "summary": op.summary,
             "tags": list(op.tags),
-            "responses": _responses(op),
+            "responses": _responses(op, schemas),
         }
         if op.role is not None:
             operation["description"] = f"Role: {op.role} or higher."
@@ -230,12 +252,9 @@ def build_document(version: str = "1") -> dict[str, Any]:
         if parameters:
             operation["parameters"] = parameters
         if op.body is not None:
-            schema = model_schema(op.body)
-            schemas.update(schema.pop("$defs", {}))
-            schemas[op.body.__name__] = schema
             operation["requestBody"] = {
                 "required": True,
-                "content": {"application/json": {"schema": {"$ref": REF_TEMPLATE.format(model=op.body.__name__)}}},
+                "content": {"application/json": {"schema": add_model(schemas, op.body)}},
             }
         paths.setdefault(openapi_path(op.path), {})[op.method.lower()] = operation
     return {
