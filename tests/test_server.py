@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import signal
+import threading
 import types
 
 import httpx
@@ -12,7 +13,7 @@ import pytest
 
 from jack_host import hookimpl
 from jack_host.contract.interfaces import Channel, ComponentHealth
-from jack_host.testing import JackProcess, echo_plugin, make_app, running_app
+from jack_host.testing import JackProcess, echo_plugin, make_app, running_app, wait_until
 
 
 def test_health_matches_the_documented_shape(tmp_path):
@@ -166,11 +167,58 @@ def test_health_is_degraded_by_a_channel_in_error_and_unhealthy_without_database
         shutil.rmtree(data)
         data.mkdir()
         (data / "jack.db").mkdir()  # the database file is gone and cannot be opened
+        # /health is rebuilt in the background every HEALTH_REFRESH_SECONDS (2 s by default).
+        wait_until(lambda: httpx.get(url + "/health").status_code == 503, timeout=8, what="/health to turn 503")
         response = httpx.get(url + "/health")
-        assert response.status_code == 503
         assert response.json()["status"] == "unhealthy"
         assert response.json()["database"] == "error"
         assert httpx.get(url + "/health/ready").status_code == 503
+
+
+class _HangingSection:
+    """A feature whose /health section blocks, like a database that stops answering."""
+
+    def __init__(self):
+        self.release = threading.Event()
+        self.hang = False
+
+    @hookimpl
+    def jack_health_extras(self, app):
+        if self.hang:
+            self.release.wait(30)
+        return {"hanging_feature": "ok"}
+
+
+def test_health_is_served_from_the_background_and_turns_unhealthy_when_its_checks_stop_finishing(tmp_path):
+    from sqlalchemy import event
+
+    section = _HangingSection()
+    app = make_app(tmp_path, plugins=[("hanging", section)], env={"HEALTH_REFRESH_SECONDS": "0.3"})
+    with running_app(app) as url:
+        on_loop = []  # SQL run on the server's own thread, where requests are answered
+        server_thread = {t.name for t in threading.enumerate() if t.name.startswith("jack-test-server-")}
+        event.listen(
+            app.engine,
+            "before_cursor_execute",
+            lambda *args: on_loop.append(args[2]) if threading.current_thread().name in server_thread else None,
+        )
+        try:
+            for _ in range(20):
+                body = httpx.get(url + "/health").json()
+                assert body["status"] == "healthy"
+            assert on_loop == []  # the sections came from the background build, in a worker thread
+            assert body["hanging_feature"] == "ok" and body["checked_seconds_ago"] < 5
+
+            section.hang = True
+            wait_until(lambda: httpx.get(url + "/health").status_code == 503, timeout=8, what="stale /health to turn 503")
+            stale = httpx.get(url + "/health").json()
+            assert stale["status"] == "unhealthy" and stale["database"] == "error"
+            assert "not answering" in stale["database_detail"]
+            assert httpx.get(url + "/health/live").status_code == 200
+        finally:
+            section.hang = False
+            section.release.set()
+        wait_until(lambda: httpx.get(url + "/health").status_code == 200, timeout=8, what="/health to recover")
 
 
 def test_metrics_are_per_app_and_served(tmp_path):

@@ -60,6 +60,7 @@ def jack_settings_validators() -> list[Setting]:
             check=check_country_code,
         ),
         Setting("HEALTH_CHECK_INTERVAL", float, 60.0, "seconds between component health checks", minimum=1),
+        Setting("HEALTH_REFRESH_SECONDS", float, 2.0, "seconds between rebuilds of the /health document in the background", minimum=0.1),
         Setting("SHUTDOWN_GRACE_SECONDS", int, 10, "how long SIGTERM waits for requests to finish", minimum=0),
         Setting("DISK_MIN_FREE_PERCENT", float, 10.0, "jack doctor fails below this free space", minimum=0),
         Setting("JACK_DISABLED_PLUGINS", str, "", "comma-separated plugin names not to load"),

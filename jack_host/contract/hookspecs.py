@@ -149,7 +149,8 @@ def jack_doctor_checks(app: App) -> list[DoctorCheck]:
 def jack_health_extras(app: App) -> dict[str, Any] | None:
     """Add top-level sections to ``GET /health`` (e.g. ``backups``, ``llm``).
 
-    Must be cheap: it runs on every health request.
+    Runs in a worker thread every ``HEALTH_REFRESH_SECONDS``, not per request; it may
+    run synchronous SQL, but must not touch the event loop.
 
     :param app: the Jack application.
     :return: a mapping merged into the health document, or ``None``.

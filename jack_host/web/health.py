@@ -3,6 +3,13 @@
 Component health can mean a call to a provider's API, so it is not done on every
 request: the monitor checks every component at start-up and then every
 ``HEALTH_CHECK_INTERVAL`` seconds, and ``/health`` reads the cached results.
+
+The rest of the document (queue depths, SLA counts, costs, backups: synchronous SQL
+from the features' ``jack_health_extras``) is built in a worker thread every
+``HEALTH_REFRESH_SECONDS`` and served with its age, so a ``/health`` request costs
+what ``/health/live`` costs and never stalls the event loop.  A build that does not
+finish (a database that stops answering) turns the served document ``unhealthy``
+once it is ``STALE_AFTER_REFRESHES`` refreshes old.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 import falcon
@@ -23,6 +31,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("jack.health")
 CHECK_TIMEOUT = 10.0
+STALE_AFTER_REFRESHES = 3
+STALE_FLOOR_SECONDS = 3.0  # a busy machine may take a moment to build it
 
 
 class HealthMonitor:
@@ -30,7 +40,10 @@ class HealthMonitor:
         self.app = app
         self.results: dict[tuple[str, str], ComponentHealth] = {}
         self._task: asyncio.Task | None = None
+        self._document_task: asyncio.Task | None = None
         self.started = False
+        #: The last built health document, whether it was unhealthy, and when it was built (monotonic).
+        self.document: tuple[dict[str, Any], bool, float] | None = None
 
     def components(self) -> list[Component]:
         app = self.app
@@ -57,11 +70,47 @@ class HealthMonitor:
     def get(self, component: Component) -> ComponentHealth:
         return self.results.get((component.kind, component.name), ComponentHealth("not_configured", "not checked yet"))
 
+    @property
+    def document_interval(self) -> float:
+        return float(self.app.settings.get("HEALTH_REFRESH_SECONDS") or 2)
+
     async def start(self) -> None:
         await self.refresh()
+        await self.refresh_document()
         self.started = True
         interval = float(self.app.settings.get("HEALTH_CHECK_INTERVAL") or 60)
         self._task = asyncio.create_task(self._loop(interval), name="jack-health-monitor")
+        self._document_task = asyncio.create_task(self._document_loop(), name="jack-health-document")
+
+    async def refresh_document(self) -> None:
+        """Build the health document in a thread: the features' sections run synchronous SQL."""
+        document, unhealthy = await asyncio.to_thread(health_document, self.app)
+        self.document = (document, unhealthy, time.monotonic())
+
+    async def _document_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.document_interval)
+            try:
+                await self.refresh_document()
+            except Exception:  # keep serving the last document, which ages into unhealthy
+                log.exception("building the health document failed")
+
+    def served_document(self) -> tuple[dict[str, Any], bool]:
+        """The last built document with its age; ``unhealthy`` once it is too old to trust."""
+        if self.document is None:  # not started (an app served without its lifespan)
+            return health_document(self.app)
+        built, unhealthy, at = self.document
+        age = time.monotonic() - at
+        document = {**built, "uptime": self.app.uptime, "checked_seconds_ago": round(age, 1)}
+        stale_after = max(STALE_AFTER_REFRESHES * self.document_interval, STALE_FLOOR_SECONDS)
+        if age > stale_after:
+            document["status"] = "unhealthy"
+            document["database"] = "error"
+            document["database_detail"] = (
+                f"the health checks have not finished for {age:.0f}s: the database or a feature is not answering"
+            )
+            unhealthy = True
+        return document, unhealthy
 
     async def _loop(self, interval: float) -> None:
         while True:
@@ -72,10 +121,11 @@ class HealthMonitor:
                 log.exception("health refresh failed")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._document_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
 
 def health_document(app: JackApp) -> tuple[dict[str, Any], bool]:
@@ -115,7 +165,7 @@ class HealthResource:
         self.app = app
 
     async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
-        document, unhealthy = health_document(self.app)
+        document, unhealthy = self.app.health_monitor.served_document()
         resp.media = document
         resp.status = falcon.HTTP_503 if unhealthy else falcon.HTTP_200
 
