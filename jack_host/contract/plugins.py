@@ -36,6 +36,7 @@ DEFAULT_PLUGINS = {
     "jack.conversations": "jack_host.builtin.conversations.plugin",
     "jack.costs": "jack_host.builtin.costs.plugin",
     "jack.staff": "jack_host.builtin.staff.plugin",
+    "jack.dashboard": "jack_host.builtin.dashboard.plugin",
 }
 
 

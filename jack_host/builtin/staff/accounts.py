@@ -130,3 +130,45 @@ def set_active(engine: Engine, user_id: int, active: bool) -> StaffUser | None:
         session.commit()
         session.refresh(user)
         return user
+
+
+def admin_exists(engine: Engine) -> bool:
+    """Whether any admin account exists (enabled or not): the dashboard's first-run page closes then."""
+    with Session(engine) as session:
+        return session.exec(select(StaffUser.id).where(StaffUser.role == "admin")).first() is not None
+
+
+def set_role(engine: Engine, user_id: int, role: str) -> StaffUser | None:
+    """Change an account's role; it applies at the next request (every request loads the account)."""
+    if role not in ROLES:
+        raise AccountError(f"role: expected one of {', '.join(ROLES)}", field="role")
+    with Session(engine, expire_on_commit=False) as session:
+        user = session.get(StaffUser, user_id)
+        if user is None:
+            return None
+        user.role = role
+        session.add(user)
+        session.commit()
+        session.refresh(user)
+        return user
+
+
+def set_password(engine: Engine, user_id: int, password: str) -> StaffUser | None:
+    """Reset an account's password; every sign-in it holds ends (tokens revoked)."""
+    if problem := check_password(password):
+        raise AccountError(f"password: {problem}", field="password")
+    with Session(engine, expire_on_commit=False) as session:
+        user = session.get(StaffUser, user_id)
+        if user is None:
+            return None
+        user.password_hash = hash_password(password)
+        user.token_version += 1
+        session.add(user)
+        session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow(), revoked_reason="password reset")
+        )
+        session.commit()
+        session.refresh(user)
+        return user

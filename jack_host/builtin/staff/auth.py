@@ -3,7 +3,9 @@
 Resources protect their responders with ``@falcon.before(require_role("manager"))``;
 the hook authenticates the ``Authorization: Bearer`` token, loads the account (so a
 disabled or demoted account loses access at once, not when its token expires) and puts
-it on ``req.context.staff``.
+it on ``req.context.staff``.  Without an ``Authorization`` header, the dashboard's
+``jack_access`` cookie is accepted instead, with a CSRF check on state-changing methods
+(:mod:`jack_host.builtin.staff.session_cookies`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import falcon
 
-from jack_host.builtin.staff import accounts
+from jack_host.builtin.staff import accounts, session_cookies
 from jack_host.builtin.staff.login_limits import LoginLimiter
 from jack_host.builtin.staff.models import ROLES, StaffUser
 from jack_host.builtin.staff.tokens import TokenError, TokenService, resolve_secret
@@ -74,6 +76,8 @@ class StaffAuth(StaffAuthService):
     async def authenticate(self, req: falcon.asgi.Request) -> StaffUser:
         header = req.get_header("Authorization") or ""
         scheme, _, token = header.partition(" ")
+        if not header and req.cookies.get(session_cookies.ACCESS_COOKIE):
+            return await self._authenticate_cookie(req)
         if scheme.lower() != "bearer" or not token.strip():
             raise unauthorized("send 'Authorization: Bearer <access token>' (get one from POST /api/v1/auth/login)")
         try:
@@ -81,6 +85,17 @@ class StaffAuth(StaffAuthService):
         except TokenError as exc:
             raise unauthorized(str(exc), invalid_token=True) from None
 
+    async def _authenticate_cookie(self, req: falcon.asgi.Request) -> StaffUser:
+        """The dashboard's cookie sign-in; state-changing methods must carry the CSRF token too."""
+        try:
+            user = await self.user_for_token(req.cookies[session_cookies.ACCESS_COOKIE])
+        except TokenError as exc:
+            raise unauthorized(str(exc), invalid_token=True) from None
+        if req.method not in session_cookies.SAFE_METHODS and not session_cookies.csrf_valid(
+            self.tokens.secret, req.cookies.get(session_cookies.CSRF_COOKIE), req.get_header(session_cookies.CSRF_HEADER)
+        ):
+            raise forbidden(f"signed in by cookie: send the page's CSRF token in the {session_cookies.CSRF_HEADER} header")
+        return user
 
     async def authorize(self, req: falcon.asgi.Request, minimum_role: str) -> StaffUser:
         """Authenticate the request and insist on ``minimum_role`` or higher (401/403 otherwise)."""

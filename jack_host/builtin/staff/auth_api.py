@@ -44,21 +44,29 @@ class LoginResource:
 
     async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         body = await read_body(req, LoginBody)
-        auth = StaffAuth.of(self.app)
-        email = accounts.normalize_email(body.email)
-        ip = req.context.client_ip
-        # Counted before the (slow) password check, so parallel guesses cannot outrun the limit.
-        attempt = await asyncio.to_thread(auth.limiter.attempt, email, ip)
-        if attempt.refused:
-            raise rate_limited(f"too many failed sign-ins; try again in {attempt.retry_after} s", attempt.retry_after)
-        if attempt.delay:
-            await asyncio.sleep(attempt.delay)  # the account is under attack: slow every guess, lock no one out
-        user = await asyncio.to_thread(accounts.authenticate, self.app.engine, email, body.password)
-        if user is None:
-            raise unauthorized("wrong e-mail or password, or the account is disabled")
-        await asyncio.to_thread(auth.limiter.succeeded, email, ip)
-        refresh = await asyncio.to_thread(auth.tokens.issue_refresh, user.id)
+        user = await sign_in(self.app, body.email, body.password, req.context.client_ip)
+        refresh = await asyncio.to_thread(StaffAuth.of(self.app).tokens.issue_refresh, user.id)
         resp.media = token_response(self.app, user, refresh)
+
+
+async def sign_in(app: App, email: str, password: str, ip: str) -> StaffUser:
+    """Check a password under the login limits (the API and the dashboard's sign-in page both use it).
+
+    Raises 429 (limit reached) or 401 (wrong e-mail or password) as ``falcon.HTTPError``.
+    """
+    auth = StaffAuth.of(app)
+    email = accounts.normalize_email(email)
+    # Counted before the (slow) password check, so parallel guesses cannot outrun the limit.
+    attempt = await asyncio.to_thread(auth.limiter.attempt, email, ip)
+    if attempt.refused:
+        raise rate_limited(f"too many failed sign-ins; try again in {attempt.retry_after} s", attempt.retry_after)
+    if attempt.delay:
+        await asyncio.sleep(attempt.delay)  # the account is under attack: slow every guess, lock no one out
+    user = await asyncio.to_thread(accounts.authenticate, app.engine, email, password)
+    if user is None:
+        raise unauthorized("wrong e-mail or password, or the account is disabled")
+    await asyncio.to_thread(auth.limiter.succeeded, email, ip)
+    return user
 
 
 class RefreshResource:

@@ -1,7 +1,8 @@
 """``/ws/staff``: the live event stream for dashboards.
 
 Authenticate with an access token, either as the subprotocols ``["bearer", "<token>"]``
-(browsers cannot set headers on WebSockets) or as ``?token=<token>``.  A bad token gets
+(browsers cannot set headers on WebSockets), as ``?token=<token>``, or, from a dashboard page
+of the same origin, as the ``jack_access`` cookie.  A bad token gets
 the connection accepted and closed at once with code 4401 and a reason, so clients can
 tell "sign in again" from a network error.
 
@@ -24,7 +25,7 @@ import falcon
 import falcon.asgi
 from falcon.errors import WebSocketDisconnected
 
-from jack_host.builtin.staff import accounts
+from jack_host.builtin.staff import accounts, session_cookies
 from jack_host.builtin.staff.auth import StaffAuth
 from jack_host.builtin.staff.tokens import TokenError
 
@@ -46,6 +47,20 @@ def offered_token(req: falcon.asgi.Request, ws: falcon.asgi.WebSocket) -> str | 
     return req.get_param("token") or None
 
 
+def cookie_token(req: falcon.asgi.Request) -> str | None:
+    """The dashboard's ``jack_access`` cookie, only from a page of this same site.
+
+    Browsers send cookies on cross-site WebSocket handshakes too, so the Origin must match.
+    """
+    token = req.cookies.get(session_cookies.ACCESS_COOKIE)
+    origin = (req.get_header("Origin") or "").rstrip("/").lower()
+    scheme = "https" if session_cookies.is_https(req) else "http"
+    host = (getattr(req.context, "host", None) or req.get_header("Host") or "").lower()
+    if not token or origin != f"{scheme}://{host}":
+        return None
+    return token
+
+
 class StaffStream:
     def __init__(self, app: App):
         self.app = app
@@ -53,7 +68,7 @@ class StaffStream:
 
     async def on_websocket(self, req: falcon.asgi.Request, ws: falcon.asgi.WebSocket) -> None:
         subprotocol = SUBPROTOCOL if SUBPROTOCOL in ws.subprotocols else None
-        token = offered_token(req, ws)
+        token = offered_token(req, ws) or cookie_token(req)
         auth = StaffAuth.of(self.app)
         try:
             if not token:
