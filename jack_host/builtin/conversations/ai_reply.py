@@ -8,8 +8,11 @@ recent history, and must return one JSON object::
 
 Anything else (no JSON, no reply text) counts as "no confident answer" and
 escalates.  Every plan records how it was made in ``meta["path"]``:
-``llm`` (the model answered), ``knowledge`` (no model configured; the answer is a
-confidently matching article) or ``holding`` (a "someone will follow up" text).
+``llm`` (the model answered), ``knowledge`` (no model answered; the answer is a
+confidently matching article) or ``holding`` (a "someone will follow up" text), and,
+when no model answered, why in ``meta["why"]`` (``no_model_configured``,
+``ai_call_ceiling``, ``all_providers_failed`` with each provider's error in
+``meta["provider_errors"]``).
 """
 
 from __future__ import annotations
@@ -132,19 +135,18 @@ class Responder:
         except AICallCeilingReached as exc:
             # Spend is capped, the guest still gets an answer: the knowledge base's, or the holding reply.
             plan = self._without_model(body, matches, known_language)
-            plan.meta["ai_ceiling"] = exc.limit
+            plan.meta.update(ai_ceiling=exc.limit, why="ai_call_ceiling")
             return plan
         except NoProviderConfigured:
-            return self._without_model(body, matches, known_language)
+            plan = self._without_model(body, matches, known_language)
+            plan.meta["why"] = "no_model_configured"
+            return plan
         except AllProvidersFailed as exc:
+            # An outage the guest does not notice: the same decision as with no model at all.
             log.warning("every LLM provider failed for conversation %s: %s", conversation["id"], exc)
-            language = known_language
-            return ReplyPlan(
-                handover_text(language),
-                {"path": "holding", "escalation_reason": "ai_failed", "language": language, "error": str(exc)[:500]},
-                language,
-                Escalation("ai_failed", "front_desk", "standard", _summary(body)),
-            )
+            plan = self._without_model(body, matches, known_language)
+            plan.meta.update(why="all_providers_failed", provider_errors=[e[:300] for e in exc.errors[:5]])
+            return plan
         model_meta = {
             "provider": result.provider,
             "model": result.response.model,

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from jack_host import hookimpl
-from jack_host.builtin.llm.service import LLMService
+from jack_host.builtin.llm.service import LLMService, read_breaker_state
 from jack_host.cli.doctor import DoctorCheck
 from jack_host.config.settings import Setting
 from jack_host.contract.interfaces import LLMProvider
@@ -44,6 +44,20 @@ def jack_settings_validators() -> list[Setting]:
             minimum=0,
         ),
         Setting("AI_TIMEOUT_SECONDS", float, 20.0, "a provider slower than this is skipped for the next one", minimum=0.1),
+        Setting(
+            "AI_BREAKER_FAILURES",
+            int,
+            3,
+            "failures in a row (5xx, 429, auth) that open a provider's circuit breaker; unreachable or timed out opens it at once",
+            minimum=1,
+        ),
+        Setting(
+            "AI_BREAKER_COOLDOWN_SECONDS",
+            float,
+            30.0,
+            "seconds an open breaker skips its provider before a background probe (doubled after each failed probe)",
+            minimum=1,
+        ),
         Setting("ANTHROPIC_API_KEY", str, "", "key for anthropic/* models"),
         Setting("ANTHROPIC_API_BASE", str, "", "base URL of an Anthropic Messages API server (default https://api.anthropic.com)"),
         Setting("OPENAI_API_KEY", str, "", "key for openai/* models"),
@@ -71,11 +85,35 @@ def jack_startup(app: App) -> Awaitable[None]:
         log.warning("AI_PROVIDER_ORDER names providers that are not registered: %s (registered: %s)", ", ".join(unknown), ", ".join(app.llm_providers))
 
     async def warm_up() -> None:
-        # Import LiteLLM in the background so the first guest does not wait for it.
+        # LiteLLM is imported (in a thread) before the server reports ready, so the first guest does not
+        # wait for it; with no provider configured (the embedded default) it is never imported at all.
         if app.services.llm.available():
-            app.warm_up.in_thread("litellm-import", litellm)
+            try:
+                await app.warm_up.in_thread("litellm-import", litellm)
+            except Exception as exc:  # the provider call reports it again, per guest message
+                log.warning("LiteLLM could not be imported: %s", exc)
 
     return warm_up()
+
+
+def _service(app: App) -> LLMService | None:
+    """This feature's own service (another plugin may have provided a different LLM service)."""
+    service = app.services.get(LLM)
+    return service if isinstance(service, LLMService) else None
+
+
+@hookimpl
+async def jack_shutdown(app: App) -> None:
+    if (service := _service(app)) is not None:
+        await service.stop_probes()
+
+
+@hookimpl
+def jack_health_extras(app: App) -> dict[str, Any] | None:
+    """``llm_breakers``: each configured provider's circuit breaker (state, since, last_error)."""
+    service = _service(app)
+    breakers = service.breaker_report() if service is not None else {}
+    return {"llm_breakers": breakers} if breakers else None
 
 
 @hookimpl
@@ -89,5 +127,30 @@ def jack_doctor_checks(app: App) -> list[DoctorCheck]:
             f"will try {', '.join(order) or 'no provider'}" + (f"; unknown: {', '.join(unknown)}" if unknown else ""),
             f"registered providers are {', '.join(app.llm_providers)}; fix AI_PROVIDER_ORDER or install the missing plugin",
             must_fix=False,
-        )
+        ),
+        *_breaker_checks(app),
     ]
+
+
+def _breaker_checks(app: App) -> list[DoctorCheck]:
+    # The breakers live in the server process; doctor reads what the server last recorded.
+    recorded, at = read_breaker_state(app.engine)
+    checks = []
+    for provider in app.services.llm.ordered_providers():
+        breaker = recorded.get(provider.name) or {"state": "closed", "since": None, "last_error": None}
+        name = provider.name
+        closed = breaker["state"] == "closed"
+        detail = f"circuit {breaker['state']}" + (f" since {breaker['since']}" if breaker["since"] else "")
+        detail += f" (recorded by the server at {at:%Y-%m-%d %H:%M:%S} UTC)" if at else " (the server recorded no failure)"
+        if breaker["last_error"]:
+            detail += f"; last error: {breaker['last_error']}"
+        checks.append(
+            DoctorCheck(
+                f"AI provider {name}: circuit breaker closed (calls go through)",
+                closed,
+                detail,
+                "the provider failed and is skipped until a background probe succeeds; check its URL, key and status",
+                must_fix=False,
+            )
+        )
+    return checks

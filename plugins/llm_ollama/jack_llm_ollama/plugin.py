@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 def _check_url(value: str) -> str | None:
-    if not value.startswith(("http://", "https://")):
+    if value and not value.startswith(("http://", "https://")):
         return "a URL such as http://localhost:11434 (http://ollama:11434 in docker compose)"
     return None
 
@@ -23,7 +23,14 @@ def _check_url(value: str) -> str | None:
 @hookimpl
 def jack_settings_validators() -> list[Setting]:
     return [
-        Setting("OLLAMA_BASE_URL", str, DEFAULT_BASE_URL, "where Ollama listens (http://ollama:11434 in docker compose)", check=_check_url),
+        Setting(
+            "OLLAMA_BASE_URL",
+            str,
+            "",
+            f"where Ollama listens (http://ollama:11434 in docker compose); unset = no local model, unless AI_PROVIDER_ORDER "
+            f"names ollama (then {DEFAULT_BASE_URL})",
+            check=_check_url,
+        ),
         Setting("OLLAMA_MODEL", str, DEFAULT_MODEL, "the Ollama model for local replies; pull it with `ollama pull <model>`"),
     ]
 

@@ -19,17 +19,25 @@ HEALTH_TIMEOUT = 2.0
 
 
 class OllamaProvider(LiteLLMProvider):
-    """``ollama_chat/<OLLAMA_MODEL>`` at ``OLLAMA_BASE_URL`` (``POST /api/chat``); runs on the hotel's hardware, cost zero."""
+    """``ollama_chat/<OLLAMA_MODEL>`` at ``OLLAMA_BASE_URL`` (``POST /api/chat``); runs on the hotel's hardware, cost zero.
+
+    Configured only when the hotel names it: ``OLLAMA_BASE_URL`` set, or ``ollama`` in
+    ``AI_PROVIDER_ORDER`` (then at the default URL).  An installed but unnamed Ollama is never
+    called, not even by the health check: the embedded default answers from the knowledge base.
+    """
 
     is_local = True
 
     def __init__(self, app: App):
-        self.base_url = str(app.settings.get("OLLAMA_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        explicit = str(app.settings.get("OLLAMA_BASE_URL") or "").strip()
+        order = {n.strip() for n in str(app.settings.get("AI_PROVIDER_ORDER") or "").split(",")}
+        self.named = bool(explicit) or "ollama" in order
+        self.base_url = (explicit or DEFAULT_BASE_URL).rstrip("/")
         self.ollama_model = str(app.settings.get("OLLAMA_MODEL") or DEFAULT_MODEL)
         super().__init__("ollama", f"ollama_chat/{self.ollama_model}", app.settings, api_base=self.base_url)
 
     def is_configured(self) -> bool:
-        return bool(self.base_url and self.ollama_model)
+        return self.named and bool(self.ollama_model)
 
     def _has_model(self, names: list[str]) -> bool:
         # Ollama reads a name without a tag as ":latest".
@@ -38,6 +46,8 @@ class OllamaProvider(LiteLLMProvider):
 
     async def health(self) -> ComponentHealth:
         """``GET /api/tags`` with a short timeout: is Ollama up, and has it pulled the model?"""
+        if not self.named:
+            return ComponentHealth.not_configured("set OLLAMA_BASE_URL (e.g. http://localhost:11434) to use a local model")
         try:
             async with httpx.AsyncClient(timeout=HEALTH_TIMEOUT) as client:
                 response = await client.get(f"{self.base_url}/api/tags")
