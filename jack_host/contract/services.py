@@ -72,12 +72,45 @@ class ResultPage:
 # --------------------------------------------------------------------------- declared services
 
 
+class AlertNotFound(LookupError):
+    """No alert has the given id."""
+
+
 @runtime_checkable
 class Alerts(Protocol):
-    """Record an alert and hand it to every configured alert route."""
+    """Record alerts, walk them through the on-call escalation (``oncall.yaml``) and page its contacts."""
 
     async def raise_alert(self, alert: Alert) -> Any:
-        """Store ``alert`` and deliver it; a failing route never hides it."""
+        """Store ``alert`` and deliver it; a failing route never hides it.
+
+        ``resolved=True`` resolves the active alert with the same ``dedup_key`` (or name); raising an
+        active alert again at the same severity changes nothing, at a higher one escalates it.
+        """
+        ...
+
+    def list(self, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """Alerts newest first, each with its escalation level and deliveries; ``status``: ``open``,
+        ``held``, ``acknowledged``, ``resolved`` or ``active`` (any but resolved)."""
+        ...
+
+    def get(self, alert_id: int) -> dict[str, Any] | None:
+        """One alert with its deliveries, or ``None``."""
+        ...
+
+    async def acknowledge(self, alert_id: int, by: str = "") -> dict[str, Any]:
+        """Stop the alert's escalation; return it.
+
+        :raises AlertNotFound: no such alert.
+        :raises ValueError: it is already acknowledged or resolved.
+        """
+        ...
+
+    async def resolve(self, alert_id: int, by: str = "") -> dict[str, Any]:
+        """Close the alert; return it.
+
+        :raises AlertNotFound: no such alert.
+        :raises ValueError: it is already resolved.
+        """
         ...
 
 
@@ -540,6 +573,7 @@ __all__ = [
     "AllProvidersFailed",
     "BudgetExhausted",
     "NoProviderConfigured",
+    "AlertNotFound",
     "Alerts",
     "ArticleNotFound",
     "Backups",
