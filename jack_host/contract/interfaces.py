@@ -343,7 +343,25 @@ class AlertRoute(Component):
     """A way to reach people: PagerDuty, phone, e-mail, the log..."""
 
     kind: ClassVar[str] = "alert_route"
+    #: The ``oncall.yaml`` contact type this route pages (``pagerduty``, ``phone``, ``email``,
+    #: ``webhook``): it is used only for the contacts of the escalation level being paged.
+    #: ``None``: the route receives every alert as it is raised (the log, a chat room...).
+    contact_type: ClassVar[str | None] = None
 
     @abc.abstractmethod
     async def send(self, alert: Alert) -> None:
         """Deliver ``alert``; raise on failure so the host can try the next route."""
+
+    async def page(self, alert: Alert, target: str, action: str) -> str:
+        """Deliver one event about ``alert`` to one on-call contact; return what the provider said.
+
+        :param target: the contact's value (a PagerDuty key, a phone number, an address, a URL).
+        :param action: ``trigger``, ``acknowledge`` or ``resolve``; a route that cannot tell
+            people about acknowledgements or resolutions returns without sending for those.
+        :raises TransientSendError: try again later (``retry_after`` is honoured).
+        :raises PermanentSendError: this contact cannot be reached this way; do not retry.
+        """
+        if action != "trigger":
+            return f"{action}: not sent by this route"
+        await self.send(alert)
+        return "sent"

@@ -49,4 +49,15 @@ class FakeTwilio(LoopbackServer):
                                "messaging_service_sid": form.get("MessagingServiceSid"), "body": form["Body"],
                                "status": "queued", "num_segments": "1", "price": None, "error_code": None,
                                "uri": f"{prefix}/Messages/{sid}.json"})
+        if request.method == "POST" and request.path == prefix + "/Calls.json":
+            form = request.form()
+            if not re.fullmatch(r"\+[1-9]\d{6,14}", form.get("To", "")):
+                return twilio_error_reply(400, 21211, f"Invalid 'To' Phone Number: {form.get('To')}")
+            if not form.get("From"):
+                return twilio_error_reply(400, 21213, "No 'From' number is specified")
+            if not form.get("Url") and not form.get("Twiml"):
+                return twilio_error_reply(400, 21205, "Url or Twiml parameter is required")
+            sid = f"CA{next(self._ids):032x}"
+            return Reply(201, {"sid": sid, "account_sid": self.account_sid, "to": form["To"], "from": form["From"],
+                               "status": "queued", "uri": f"{prefix}/Calls/{sid}.json"})
         return twilio_error_reply(404, 20404, f"The requested resource {request.path} was not found")

@@ -6,11 +6,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from jack_channel_sms.alert_route import PhoneAlertRoute, alert_route_settings
 from jack_channel_sms.channel import STATUS_PATH, SmsChannel
 from jack_channel_sms.settings import declared_settings
 from jack_channel_sms.webhook import SmsStatusWebhook, SmsWebhook
 from jack_host import hookimpl
-from jack_host.contract.interfaces import Channel, DoctorCheck
+from jack_host.contract.interfaces import AlertRoute, Channel, DoctorCheck
 
 if TYPE_CHECKING:
     from jack_host.config.settings import Setting
@@ -19,12 +20,17 @@ if TYPE_CHECKING:
 
 @hookimpl
 def jack_settings_validators() -> list[Setting]:
-    return declared_settings()
+    return [*declared_settings(), *alert_route_settings()]
 
 
 @hookimpl
 def jack_register_channels(register: Callable[[Channel], None], app: App) -> None:
     register(SmsChannel(app))
+
+
+@hookimpl
+def jack_register_alert_routes(register: Callable[[AlertRoute], None], app: App) -> None:
+    register(PhoneAlertRoute(app))
 
 
 @hookimpl
