@@ -12,17 +12,24 @@ parsed :class:`email.message.EmailMessage` objects, and scripted refusals (``fai
 
 ``Dovecot`` starts ``/usr/sbin/dovecot -F`` with a configuration written to a temporary folder
 (listening on 127.0.0.1, one passwd-file user, maildir in the folder, IMAPS and STARTTLS with a
-self-signed certificate); ``deliver(raw)`` drops a mail into the INBOX as an MDA would.
+self-signed certificate); ``deliver(raw)`` drops a mail into the INBOX as an MDA would, and
+``append(raw)`` hands it over by IMAP ``APPEND`` as another mail client would (which wakes an IDLE).
+
+``TcpGate`` is a relay between Jack and a server that can hold the first client chunk matching a
+pattern (``gate.hold(rb"UID STORE")``; ``gate.held.wait()``): a crash test kills Jack while that
+command is stuck, i.e. at an exact point of the conversation, with no fault hook in Jack itself.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email
 import email.policy
 import ipaddress
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -337,9 +344,124 @@ namespace inbox {{
         os.replace(base / "tmp" / name, base / "new" / name)
         return base / "new" / name
 
+    def client(self) -> Any:
+        """A logged-in ``imaplib`` client (STARTTLS, trusting the test certificate); log it out when done."""
+        import imaplib
+
+        client = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
+        client.starttls(ssl_context=ssl.create_default_context(cafile=str(self.cert)))
+        client.login(self.user, self.password)
+        return client
+
+    def append(self, raw: bytes | str | EmailMessage, folder: str = "INBOX") -> None:
+        """Put a mail into ``folder`` with IMAP ``APPEND`` (unseen), as a mail client or MTA connector would."""
+        if isinstance(raw, EmailMessage):
+            raw = raw.as_bytes(policy=email.policy.SMTP)
+        if isinstance(raw, str):
+            raw = raw.encode()
+        client = self.client()
+        try:
+            status, detail = client.append(folder, "", None, raw)
+            if status != "OK":
+                raise RuntimeError(f"APPEND to {folder} failed: {detail}")
+        finally:
+            client.logout()
+
+    def count(self, folder: str = "INBOX", criteria: str = "ALL") -> int | None:
+        """How many mails in ``folder`` match the IMAP search ``criteria``; None if the folder does not exist."""
+        client = self.client()
+        try:
+            status, _ = client.select(f'"{folder}"', readonly=True)
+            if status != "OK":
+                return None
+            return len(client.search(None, criteria)[1][0].split())
+        finally:
+            client.logout()
+
     def clear(self) -> None:
         """Empty the mailbox (between tests sharing one server)."""
         shutil.rmtree(self.maildir, ignore_errors=True)
+
+
+class TcpGate:
+    """A TCP relay on 127.0.0.1 to ``target_port`` that can stop at one command (crash tests).
+
+    After ``hold(pattern)``, the first chunk a client sends that matches ``pattern`` (a bytes regex)
+    is not forwarded; ``held`` is set and the client waits for the server's answer that never comes.
+    Relay plain-text protocols only (``IMAP_SECURE=none``): the gate must read the commands.
+    """
+
+    def __init__(self, target_port: int):
+        self.target_port = target_port
+        self.port = free_port()
+        self.held = threading.Event()
+        self._pattern: re.Pattern[bytes] | None = None
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._listener: socket.socket | None = None
+
+    def hold(self, pattern: bytes) -> None:
+        with self._lock:
+            self._pattern = re.compile(pattern)
+            self.held.clear()
+
+    def start(self) -> TcpGate:
+        self._listener = socket.create_server(("127.0.0.1", self.port))
+        threading.Thread(target=self._accept, name="tcp-gate", daemon=True).start()
+        return self
+
+    def _accept(self) -> None:
+        assert self._listener is not None
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return  # stopped
+            try:
+                server = socket.create_connection(("127.0.0.1", self.target_port), timeout=10)
+            except OSError:
+                client.close()
+                continue
+            server.settimeout(None)
+            with self._lock:
+                self._sockets += [client, server]
+            threading.Thread(target=self._pipe, args=(client, server, True), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(server, client, False), daemon=True).start()
+
+    def _pipe(self, source: socket.socket, sink: socket.socket, from_client: bool) -> None:
+        try:
+            while chunk := source.recv(65536):
+                if from_client:
+                    with self._lock:
+                        stop = self._pattern is not None and self._pattern.search(chunk) is not None
+                        if stop:
+                            self._pattern = None
+                    if stop:
+                        self.held.set()
+                        return  # neither forwarded nor answered
+                sink.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            if not (from_client and self.held.is_set()):
+                with contextlib.suppress(OSError):
+                    sink.shutdown(socket.SHUT_WR)
+
+    def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+        with self._lock:
+            for sock in self._sockets:
+                with contextlib.suppress(OSError):
+                    sock.close()
+            self._sockets.clear()
+
+    def __enter__(self) -> TcpGate:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 def _existing_user(*names: str) -> str:

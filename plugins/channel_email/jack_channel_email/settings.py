@@ -23,6 +23,22 @@ def _check_sender(value: str) -> str | None:
     return None
 
 
+#: RFC 2177: servers may end an IDLE after 30 minutes; renew it before that.
+MAX_IDLE_SECONDS = 29 * 60
+
+
+def _check_idle_seconds(value: float) -> str | None:
+    if value is not None and value > MAX_IDLE_SECONDS:
+        return f"at most {MAX_IDLE_SECONDS} (29 minutes): servers drop an IDLE after 30 minutes"
+    return None
+
+
+def _check_folder(value: str) -> str | None:
+    if value and (any(ord(c) < 32 for c in value) or value.strip() != value):
+        return "an IMAP folder name such as Processed or INBOX/Jack, without control characters or edge spaces"
+    return None
+
+
 def declared_settings() -> list[Setting]:
     return [
         Setting("SMTP_HOST", str, "", "the SMTP server Jack sends e-mail through, e.g. smtp.gmail.com"),
@@ -41,11 +57,17 @@ def declared_settings() -> list[Setting]:
         Setting("IMAP_PORT", int, 993, "993 (implicit TLS) or 143 (STARTTLS)", minimum=1),
         Setting("IMAP_USER", str, "", "the IMAP login"),
         Setting("IMAP_PASSWORD", str, "", "the IMAP password", secret=True),
-        Setting("IMAP_FOLDER", str, "INBOX", "the folder Jack reads"),
+        Setting("IMAP_FOLDER", str, "INBOX", "the folder Jack reads", check=_check_folder),
+        Setting("IMAP_PROCESSED_FOLDER", str, "",
+                "move each mail here once it is stored (created if missing); empty: flag it seen and leave it",
+                check=_check_folder),
+        Setting("IMAP_IDLE", bool, True, "wait for new mail with IMAP IDLE when the server offers it; false: poll"),
+        Setting("IMAP_IDLE_SECONDS", float, 1500.0, "how long one IDLE lasts before Jack renews it (at most 29 minutes)",
+                minimum=0.1, check=_check_idle_seconds),
         Setting("IMAP_SECURE", str, "", "starttls, tls or none (tests only); empty: by port", choices=SECURITY),
         Setting("IMAP_TLS_CA_FILE", str, "", "a PEM file of CAs to trust for the IMAP server", check=_check_file),
         Setting("IMAP_TLS_VERIFY", bool, True, "check the IMAP server's certificate; false only for tests"),
-        Setting("IMAP_POLL_SECONDS", float, 60.0, "how often Jack looks for new mail when IDLE is not used", minimum=0.05),
+        Setting("IMAP_POLL_SECONDS", float, 60.0, "how often Jack looks for new mail when the server has no IDLE (or IMAP_IDLE=false)", minimum=0.05),
         Setting("EMAIL_REPLIES_PER_HOUR", int, 10, "most replies Jack sends one address in an hour (stops mail loops)",
                 minimum=1),
     ]
