@@ -1,4 +1,4 @@
-"""Falcon middleware: trusted proxy headers, request ids and logging, lifespan."""
+"""Falcon middleware: trusted proxy headers, request ids and logging, HTTP metrics, lifespan."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 import falcon.asgi
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware as UvicornProxyHeaders
 
 from jack_host.config.logs import request_id_var
@@ -132,6 +133,36 @@ class RequestLogMiddleware:
     async def process_request_ws(self, req: falcon.asgi.Request, ws: Any) -> None:
         req.context.request_id = uuid.uuid4().hex
         request_id_var.set(req.context.request_id)
+
+
+#: Edges at the response-time thresholds' levels (2 s, 5 s) so their p95 reads exactly there.
+HTTP_DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0)
+
+
+class HttpMetricsMiddleware:
+    """Time every HTTP response and count it by status class, on the app's registry (``/metrics``).
+
+    The p95 response time and the 5xx rate of the thresholds are read from these two.
+    """
+
+    def __init__(self, registry: CollectorRegistry):
+        self.duration = Histogram("jack_http_request_duration_seconds", "Time to answer an HTTP request",
+                                  buckets=HTTP_DURATION_BUCKETS, registry=registry)
+        self.responses = Counter("jack_http_responses", "HTTP responses by status class (2xx, 3xx, 4xx, 5xx)",
+                                 ["status_class"], registry=registry)
+
+    async def process_request(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        if not hasattr(req.context, "started"):  # RequestLogMiddleware normally set it first
+            req.context.started = time.perf_counter()
+
+    async def process_response(
+        self, req: falcon.asgi.Request, resp: falcon.asgi.Response, resource: Any, req_succeeded: bool
+    ) -> None:
+        started = getattr(req.context, "started", None)
+        if started is None:
+            return
+        self.duration.observe(time.perf_counter() - started)
+        self.responses.labels(status_class=f"{str(resp.status_code)[0]}xx").inc()
 
 
 class LifespanMiddleware:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -42,6 +43,10 @@ class BackupCollector(Collector):
         drill_at = parse_iso(status.get("last_successful_drill_at"))
         drill.add_metric([], drill_at.timestamp() if drill_at else 0)
         yield drill
+        drill_age = GaugeMetricFamily("jack_backup_last_successful_drill_age_seconds",
+                                      "Age of the last successful recovery drill (-1: none yet)")
+        drill_age.add_metric([], time.time() - drill_at.timestamp() if drill_at else -1)
+        yield drill_age
         last_drill = status.get("last_drill") or {}
         rto = GaugeMetricFamily("jack_backup_drill_rto_seconds", "Measured recovery time of the last drill")
         rto.add_metric([], float(last_drill.get("rto_seconds") or 0))

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from jack_host.builtin.costs import budgets, ledger
 from jack_host.builtin.costs.config import BudgetAlert, parse_costs
+from jack_host.builtin.costs.metrics import AICallMetrics
 from jack_host.builtin.costs.models import BudgetThreshold, SMSUsage
 from jack_host.builtin.costs.pricing import needs_cost_map, price_call, unknown_price_warning
 from jack_host.config.settings import SettingsError
@@ -55,6 +56,7 @@ class CostService(Costs):
         if errors:
             raise SettingsError(errors)
         self._warned_unpriced: set[str] = set()
+        self.call_metrics = AICallMetrics(app.metrics)
 
     # ------------------------------------------------------------------ time
     def local_now(self) -> dt.datetime:
@@ -70,6 +72,7 @@ class CostService(Costs):
         Runs on the event loop: pricing is a dictionary look-up once LiteLLM is imported
         and the ledger write is two statements, cheaper than a hop to a thread.
         """
+        self.call_metrics.observe(call)
         periods = self.periods()
         prices = self.config.ai.prices
         if needs_cost_map(call.model, is_local=call.is_local, overrides=prices):

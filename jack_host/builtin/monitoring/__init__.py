@@ -1,0 +1,1 @@
+"""Monitoring: the gauges behind ``/metrics``, the twelve thresholds and ``jack alerts export-rules``."""

@@ -1,0 +1,185 @@
+"""Evaluating the thresholds in-process and raising, escalating and resolving their alerts.
+
+Every ``THRESHOLD_EVALUATION_INTERVAL`` seconds the evaluator reads the app's registry (the
+values ``/metrics`` serves), adds them to its sample history and evaluates each level the way
+Prometheus evaluates the exported rules: a level *fires* once its condition has held for
+``for`` seconds, and keeps firing until the condition has been false for ``keep_firing_for``
+seconds (the hysteresis that keeps a flapping value from paging again and again).
+
+Each threshold is one alert, ``dedup_key="threshold.<name>"``: raised once when its warning (or
+critical) level fires, raised again as critical when the critical level fires later, and
+resolved once when no level fires any more.  A critical alert whose value falls back to the
+warning level stays open as it is: going down a level never pages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from jack_host.builtin.monitoring.promql import SampleHistory, Snapshot, snapshot_of
+from jack_host.builtin.monitoring.thresholds import SEVERITIES, Levels, configured_levels
+from jack_host.contract.interfaces import Alert
+from jack_host.contract.services import Alerts
+
+if TYPE_CHECKING:
+    from jack_host.contract.app import App
+
+log = logging.getLogger("jack.monitoring")
+RANK = {None: 0, "warning": 1, "critical": 2}
+
+
+@dataclass
+class LevelState:
+    """One level of one threshold, as Prometheus tracks one alerting rule."""
+
+    active_since: float | None = None  # condition true since (pending or firing)
+    firing: bool = False
+    false_since: float | None = None  # while firing: condition false since (keep_firing_for)
+
+    def update(self, at: float, crossed: bool, for_seconds: float, keep_seconds: float) -> None:
+        if crossed:
+            self.false_since = None
+            if self.active_since is None:
+                self.active_since = at
+            if not self.firing and at - self.active_since >= for_seconds:
+                self.firing = True
+            return
+        if self.firing and keep_seconds > 0:
+            if self.false_since is None:
+                self.false_since = at
+            if at - self.false_since < keep_seconds:
+                return  # still firing: the value has not stayed recovered long enough
+        self.active_since, self.firing, self.false_since = None, False, None
+
+
+@dataclass
+class Page:
+    """What the evaluator asked the Alerts service to do."""
+
+    threshold: str
+    severity: str
+    resolved: bool
+    value: float | None
+
+
+@dataclass
+class ThresholdEvaluator:
+    """The thresholds' state over time; :meth:`evaluate` is pure bookkeeping, :meth:`page` talks to Alerts."""
+
+    levels: list[Levels]
+    history: SampleHistory = field(default_factory=SampleHistory)
+
+    def __post_init__(self) -> None:
+        self.states = {(lv.threshold.name, s): LevelState() for lv in self.levels for s in SEVERITIES}
+        self.paged: dict[str, str | None] = {lv.threshold.name: None for lv in self.levels}
+        self.values: dict[str, float | None] = {}
+
+    def evaluate(self, at: float, snapshot: Snapshot) -> list[Page]:
+        """Add one scrape taken at ``at`` (seconds) and return the pages it causes, in threshold order."""
+        self.history.add(at, snapshot)
+        pages = []
+        for lv in self.levels:
+            t = lv.threshold
+            try:
+                value = t.value(self.history)
+            except Exception:  # one broken metric must not stop the other thresholds
+                log.exception("threshold %s could not be evaluated", t.name)
+                value = None
+            self.values[t.name] = value
+            for severity in SEVERITIES:
+                self.states[(t.name, severity)].update(at, t.crosses(value, lv.level(severity)), lv.for_seconds, lv.keep_firing_seconds)
+            top = next((s for s in reversed(SEVERITIES) if self.states[(t.name, s)].firing), None)
+            paged = self.paged[t.name]
+            if top is not None and RANK[top] > RANK[paged]:
+                pages.append(Page(t.name, top, False, value))
+                self.paged[t.name] = top
+            elif top is None and paged is not None:
+                pages.append(Page(t.name, paged, True, value))
+                self.paged[t.name] = None
+        return pages
+
+    def firing(self) -> set[tuple[str, str]]:
+        """``(threshold, severity)`` of every level firing now (what Prometheus would list)."""
+        return {key for key, state in self.states.items() if state.firing}
+
+    def alert_for(self, page: Page) -> Alert:
+        lv = next(lv for lv in self.levels if lv.threshold.name == page.threshold)
+        t = lv.threshold
+        shown = "no data" if page.value is None or math.isnan(page.value) else f"{page.value:.4g} {t.unit}"
+        level = lv.level(page.severity)
+        if page.resolved:
+            summary = f"{t.title} is back below its levels ({shown})"
+        else:
+            summary = f"{t.title} is {shown}: above the {page.severity} level of {level:g} ({t.action})"
+        return Alert(
+            name=f"threshold.{t.name}",
+            severity=page.severity,  # type: ignore[arg-type]
+            summary=summary,
+            details={"threshold": t.name, "value": page.value, "level": level, "unit": t.unit,
+                     "warning": lv.warning, "critical": lv.critical, "expr": t.expr, "action": t.action},
+            dedup_key=f"threshold.{t.name}",
+            resolved=page.resolved,
+        )
+
+
+class ThresholdLoop:
+    """Evaluates the thresholds every ``THRESHOLD_EVALUATION_INTERVAL`` seconds while Jack serves."""
+
+    def __init__(self, app: App, clock: Callable[[], float] = time.time):
+        self.app = app
+        self.clock = clock
+        self.interval = float(app.settings.get("THRESHOLD_EVALUATION_INTERVAL") or 60)
+        self.evaluator = ThresholdEvaluator(configured_levels(app.settings))
+        self.evaluations = 0
+        self._task: asyncio.Task | None = None
+
+    async def run_once(self) -> list[Page]:
+        # Collecting runs every collector (some read files or the database): off the event loop.
+        snapshot = await asyncio.to_thread(lambda: snapshot_of(self.app.metrics.collect()))
+        pages = self.evaluator.evaluate(self.clock(), snapshot)
+        self.evaluations += 1
+        alerts = self.app.services.find(Alerts)
+        for page in pages:
+            if alerts is None:
+                log.warning("threshold %s: %s (no Alerts service to page with)", page.threshold, page.severity)
+                continue
+            try:
+                await alerts.raise_alert(self.evaluator.alert_for(page))
+            except Exception:  # the next evaluation must still happen
+                log.exception("could not raise the alert of threshold %s", page.threshold)
+        return pages
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="jack-thresholds")
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.run_once()
+            except Exception:  # keep evaluating whatever happens
+                log.exception("threshold evaluation failed")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+def describe(evaluator: ThresholdEvaluator) -> list[dict[str, Any]]:
+    """The thresholds, their current values and what fires, for tools and tests."""
+    firing = evaluator.firing()
+    return [
+        {"threshold": lv.threshold.name, "value": evaluator.values.get(lv.threshold.name),
+         "warning": lv.warning, "critical": lv.critical,
+         "firing": [s for s in SEVERITIES if (lv.threshold.name, s) in firing]}
+        for lv in evaluator.levels
+    ]
