@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jack_host.testing import JackProcess, make_app, run_jack
 
-FEATURE_HEADS = {"alerts_0001", "conversations_0001", "costs_0001", "email_0001", "knowledge_0001", "sms_0001",
+FEATURE_HEADS = {"alerts_0001", "conversations_0002", "costs_0001", "email_0001", "knowledge_0001", "sms_0001",
                  "staff_0002", "webchat_0001"}
 
 
@@ -32,7 +32,7 @@ def test_a_new_database_gets_every_feature_in_dependency_order(tmp_path):
     migrated = run_jack(tmp_path, "db", "migrate")
     assert migrated.returncode == 0, migrated.stderr
     assert migrated.stdout.strip() == (
-        "Applied 10 migration(s): host_0001, alerts_0001, conversations_0001, costs_0001, email_0001, knowledge_0001, sms_0001,"
+        "Applied 11 migration(s): host_0001, alerts_0001, conversations_0001, conversations_0002, costs_0001, email_0001, knowledge_0001, sms_0001,"
         " staff_0001, staff_0002, webchat_0001"
     )
     status = run_jack(tmp_path, "db", "status").stdout.splitlines()
@@ -40,7 +40,7 @@ def test_a_new_database_gets_every_feature_in_dependency_order(tmp_path):
     assert lines == {
         "host": ["host_0001", "up", "to", "date"],
         "alerts": ["alerts_0001", "up", "to", "date"],
-        "conversations": ["conversations_0001", "up", "to", "date"],
+        "conversations": ["conversations_0002", "up", "to", "date"],
         "costs": ["costs_0001", "up", "to", "date"],
         "channel_email": ["email_0001", "up", "to", "date"],
         "knowledge": ["knowledge_0001", "up", "to", "date"],
@@ -63,9 +63,9 @@ def test_a_database_made_by_jack_0_1_upgrades_in_place_with_no_data_lost(tmp_pat
 
     status = run_jack(tmp_path, "db", "status")
     # only the SMS plugin's tables are new (0.1 kept its opt-outs and keyword messages in jack_state),
-    # and staff_0002 adds the sign-in counters and the token version
+    # and staff_0002 adds the sign-in counters and the token version; conversations_0002 folds split guests (none here)
     assert status.returncode == 0, status.stderr
-    assert status.stdout.splitlines()[-1] == "pending:  email_0001, sms_0001, staff_0002  (run `jack db migrate`)", status.stdout
+    assert status.stdout.splitlines()[-1] == "pending:  conversations_0002, email_0001, sms_0001, staff_0002  (run `jack db migrate`)", status.stdout
 
     migrated = run_jack(tmp_path, "db", "migrate")
     assert migrated.returncode == 0, migrated.stderr

@@ -16,6 +16,7 @@ from jack_host.builtin.conversations.worker import Worker
 from jack_host.config.settings import Setting
 from jack_host.contract.interfaces import Inbox
 from jack_host.contract.services import Conversations, Events, HotelProfile, Tasks
+from jack_host.kit.phone import check_phone_setting
 
 if TYPE_CHECKING:
     from jack_host.contract.app import App
@@ -36,7 +37,7 @@ def jack_settings_validators() -> list[Setting]:
         Setting("HOTEL_CHECK_IN_TIME", str, "15:00", "check-in time (seeds the hotel profile)", check=_check_clock),
         Setting("HOTEL_CHECK_OUT_TIME", str, "11:00", "check-out time (seeds the hotel profile)", check=_check_clock),
         Setting("HOTEL_LANGUAGES", str, "en", "languages the hotel speaks, comma-separated ISO codes"),
-        Setting("HOTEL_PHONE", str, "", "front desk phone (seeds the hotel profile)"),
+        Setting("HOTEL_PHONE", str, "", "front desk phone with its country code (seeds the hotel profile)", check=check_phone_setting),
         Setting("HOTEL_EMAIL", str, "", "front desk e-mail (seeds the hotel profile)"),
         Setting("HOTEL_ADDRESS", str, "", "postal address (seeds the hotel profile)"),
         Setting("SLA_URGENT_MINUTES", int, 15, "minutes staff have to handle an urgent task", minimum=1),

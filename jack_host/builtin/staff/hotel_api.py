@@ -12,6 +12,7 @@ from pydantic import Field, field_validator
 
 from jack_host.builtin.staff.auth import require_role
 from jack_host.builtin.staff.validation import Body, read_body
+from jack_host.kit.phone import InvalidPhoneNumber, validate_phone
 
 if TYPE_CHECKING:
     from jack_host.contract.app import App
@@ -42,6 +43,17 @@ class ProfileUpdate(Body):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("an IANA timezone name such as Europe/Lisbon") from None
         return value
+
+    @field_validator("phone")
+    @classmethod
+    def valid_phone(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return value
+        try:
+            validate_phone(value)
+        except InvalidPhoneNumber as exc:
+            raise ValueError(f"a phone number with its country code, e.g. +39 06 6982 1234: {exc}") from None
+        return value.strip()
 
     @field_validator("languages")
     @classmethod
