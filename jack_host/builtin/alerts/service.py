@@ -328,12 +328,12 @@ class AlertService(Alerts):
             return self._as_dict(incident, list(deliveries))
 
     def list(self, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        """Alerts newest first; ``status`` is one of the incident statuses, or ``active`` (not resolved)."""
+        """Alerts newest first; ``status`` is one of the incident statuses, ``active`` (not resolved) or ``all``."""
         with Session(self.app.engine) as session:
             query = select(AlertIncident).order_by(AlertIncident.id.desc()).limit(limit)  # type: ignore[union-attr]
             if status == "active":
                 query = query.where(AlertIncident.status.in_(ACTIVE))  # type: ignore[attr-defined]
-            elif status:
+            elif status and status != "all":
                 query = query.where(AlertIncident.status == status)
             incidents = list(session.exec(query).all())
             ids = [i.id for i in incidents]
