@@ -42,6 +42,8 @@ class Hooks:
 
     def __init__(self, pm: pluggy.PluginManager):
         self.pm = pm
+        #: Which plugin registered each component, by ``(kind, name)`` (the dashboard's Apps page groups by it).
+        self.component_owners: dict[tuple[str, str], str] = {}
 
     @staticmethod
     def caller_finder(hook: Any) -> Callable[[], str]:
@@ -84,6 +86,7 @@ class Hooks:
                 )
             found[name] = component
             owners[name] = plugin
+            self.component_owners[(expected.kind, name)] = plugin
 
         hook(register=register, app=app)
         return found
@@ -137,6 +140,13 @@ class Hooks:
 
     def settings_validators(self) -> list[Setting]:
         return [setting for batch in self.pm.hook.jack_settings_validators() for setting in (batch or [])]
+
+    def settings_by_plugin(self) -> dict[str, list[Setting]]:
+        """The settings each plugin declares, by plugin name (each implementation asked on its own)."""
+        return {
+            impl.plugin_name: list(impl.function() or [])
+            for impl in reversed(self.pm.hook.jack_settings_validators.get_hookimpls())
+        }
 
     async def startup(self, app: App) -> None:
         await _await_all(self.pm.hook.jack_startup(app=app))

@@ -479,6 +479,46 @@ class Mailer(Protocol):
         ...
 
 
+@runtime_checkable
+class Audit(Protocol):
+    """The audit log: every change to apps, users, budgets and knowledge, with who, when, old and new."""
+
+    def record(self, actor: str, action: str, target: str, old: dict[str, Any] | None = None,
+               new: dict[str, Any] | None = None, *, secret_keys: tuple[str, ...] = ()) -> int:
+        """Write one entry; values of secret keys (by name, or listed in ``secret_keys``) are masked; return its id.
+
+        :param actor: who made the change (``admin@hotel.test``, ``cli``).
+        :param action: what was done, ``<thing>.<verb>`` (``user.create``, ``app.settings``).
+        :param target: what it was done to (``user:3``, ``app:channel_sms``).
+        """
+        ...
+
+    def entries(self, limit: int = 50, offset: int = 0, target: str | None = None) -> ResultPage:
+        """One page of entries, newest first (optionally for one target prefix), and the total."""
+        ...
+
+
+@runtime_checkable
+class AppSettings(Protocol):
+    """Settings made in the dashboard (Engine > Apps): stored in the database, secrets encrypted,
+    overriding ``.env`` and the environment, applied without a restart."""
+
+    def overrides(self) -> dict[str, Any]:
+        """The names and values set in the dashboard, secrets decrypted (never send them to a browser)."""
+        ...
+
+    async def update(self, values: dict[str, Any], actor: str) -> list[str]:
+        """Store and apply ``values`` (``None`` removes a dashboard value); return the names that changed.
+
+        :raises ValueError: an undeclared or start-up-only setting, or a bad value (one line naming it).
+        """
+        ...
+
+    def source_of(self, name: str) -> str | None:
+        """``dashboard`` when the dashboard sets ``name``, else ``None``."""
+        ...
+
+
 # --------------------------------------------------------------------------- the registry
 
 
@@ -566,6 +606,14 @@ class Services:
     def backups(self) -> Backups:
         return self.get(Backups)
 
+    @property
+    def audit(self) -> Audit:
+        return self.get(Audit)
+
+    @property
+    def app_settings(self) -> AppSettings:
+        return self.get(AppSettings)
+
 
 __all__ = [
     "AICall",
@@ -575,7 +623,9 @@ __all__ = [
     "NoProviderConfigured",
     "AlertNotFound",
     "Alerts",
+    "AppSettings",
     "ArticleNotFound",
+    "Audit",
     "Backups",
     "CONVERSATION_STATES",
     "ConversationNotFound",

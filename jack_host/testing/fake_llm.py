@@ -14,6 +14,8 @@ request body and returning either. Failures: ``fail_completions(429, headers={"r
 answers the next completion requests with an error in the provider's shape (``delay`` holds the
 answer back to cause a client timeout); the ``status`` and ``delay`` attributes apply to every
 completion request while set. ``input_tokens``/``output_tokens`` are the usage reported.
+``FakeOpenAI`` and ``FakeAnthropic`` also answer ``GET /v1/models`` in their provider's shape
+(checking the key), listing ``models``: what the providers' SDKs call for "test connection".
 """
 
 from __future__ import annotations
@@ -115,6 +117,8 @@ class FakeOpenAI(ModelServer):
         super().__init__(reply, input_tokens, output_tokens, delay=delay, status=status)
         #: The model name ``env()`` sets (``AI_MODEL=openai/<model>``).
         self.model = model
+        #: What ``GET /v1/models`` lists.
+        self.models = [model, "gpt-4o-mini"]
 
     @property
     def base_url(self) -> str:
@@ -127,6 +131,17 @@ class FakeOpenAI(ModelServer):
     def error_body(self, status: int) -> dict[str, Any]:
         kind = {429: "rate_limit_exceeded", 401: "invalid_api_key", 400: "invalid_request_error"}.get(status, "server_error")
         return {"error": {"message": f"fake OpenAI says {status}", "type": kind, "param": None, "code": kind}}
+
+    def other(self, request: RecordedRequest) -> Reply:
+        """``GET /v1/models``: the models list in OpenAI's shape (``object: list``, ``data`` of ``model`` objects)."""
+        if request.method == "GET" and request.path == "/v1/models":
+            if request.headers.get("authorization") != f"Bearer {self.api_key}":
+                return Reply(401, {"error": {"message": "Incorrect API key provided.", "type": "invalid_request_error",
+                                             "param": None, "code": "invalid_api_key"}})
+            return Reply(200, {"object": "list", "data": [
+                {"id": name, "object": "model", "created": 1_700_000_000, "owned_by": "fake-openai"} for name in self.models
+            ]})
+        return Reply(404, self.error_body(404))
 
     def complete(self, request: RecordedRequest, body: dict[str, Any]) -> Reply:
         if request.headers.get("authorization") != f"Bearer {self.api_key}":
@@ -163,8 +178,24 @@ class FakeAnthropic(ModelServer):
                 404: "not_found_error", 529: "overloaded_error"}.get(status, "api_error")
         return {"type": "error", "error": {"type": kind, "message": f"fake Anthropic says {status}"}}
 
+    #: What ``GET /v1/models`` lists, newest first as Anthropic lists them.
+    models = ("claude-sonnet-4-5-20250929", "claude-3-5-haiku-20241022")
+
     def _invalid(self, message: str) -> Reply:
         return Reply(400, {"type": "error", "error": {"type": "invalid_request_error", "message": message}})
+
+    def other(self, request: RecordedRequest) -> Reply:
+        """``GET /v1/models``: Anthropic's page shape (``data``, ``has_more``, ``first_id``, ``last_id``)."""
+        if request.method == "GET" and request.path == "/v1/models":
+            # The key comes as ``x-api-key`` or, from the anthropic SDK 2.x, as ``Authorization: Bearer``.
+            if self.api_key not in (request.headers.get("x-api-key"), request.headers.get("authorization", "").removeprefix("Bearer ")):
+                return Reply(401, {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}})
+            if not request.headers.get("anthropic-version"):
+                return self._invalid("anthropic-version header is required")
+            data = [{"type": "model", "id": name, "display_name": name.rsplit("-", 1)[0].replace("-", " ").title(),
+                     "created_at": "2025-01-01T00:00:00Z"} for name in self.models]
+            return Reply(200, {"data": data, "has_more": False, "first_id": data[0]["id"], "last_id": data[-1]["id"]})
+        return Reply(404, self.error_body(404))
 
     def complete(self, request: RecordedRequest, body: dict[str, Any]) -> Reply:
         if request.headers.get("x-api-key") != self.api_key:

@@ -9,6 +9,7 @@ import click
 from jack_host.builtin.costs.reports import build_report, format_report
 from jack_host.builtin.costs.service import CostService
 from jack_host.cli.main import build_app, check_database, run_migrations
+from jack_host.contract.services import Audit
 
 
 @click.group()
@@ -52,6 +53,8 @@ def costs_resume(ctx: click.Context, by: str) -> None:
     check_database(app)
     run_migrations(app, echo=False)
     lifted = CostService.of(app).resume(by)
+    if lifted and (audit := app.services.find(Audit)):
+        audit.record(f"cli ({by})", "budget.resume", "budget:ai", {"fallback_to_local": True}, {"fallback_to_local": False})
     if not lifted:
         click.echo("Paid AI providers are not paused; nothing to do.")
         return

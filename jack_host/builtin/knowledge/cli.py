@@ -9,6 +9,7 @@ import click
 
 from jack_host.builtin.knowledge.knowledge_base import KnowledgeImportError
 from jack_host.cli.main import build_app, check_database, fail, run_migrations
+from jack_host.contract.services import Audit
 
 
 @click.group("kb")
@@ -37,6 +38,8 @@ def kb_import(ctx: click.Context, file: Path) -> None:
         report = app.services.knowledge.import_file(file)
     except KnowledgeImportError as exc:
         fail(str(exc))
+    if audit := app.services.find(Audit):
+        audit.record("cli", "knowledge.import", "knowledge:", None, {"file": str(file), "result": report.summary()})
     click.echo(f"Imported {file}: {report.summary()}.")
 
 

@@ -8,6 +8,7 @@ import click
 
 from jack_host.builtin.staff import accounts
 from jack_host.cli.main import build_app, check_database, fail, run_migrations
+from jack_host.contract.services import Audit
 
 
 @click.group()
@@ -48,6 +49,8 @@ def create_admin(ctx: click.Context, email: str, name: str, password_stdin: bool
         click.echo(f"Applied {len(applied)} migration(s): {', '.join(applied)}")
     try:
         user = accounts.create_user(app.engine, email, password, name=name, role="admin")
+        if audit := app.services.find(Audit):
+            audit.record("cli", "user.create", f"user:{user.id}", None, user.as_dict())
     except accounts.AccountError as exc:
         fail(f"{exc}" + ("; sign in with it, or choose another --email" if isinstance(exc, accounts.EmailTaken) else ""))
     finally:

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from jack_host.builtin.staff.auth import conflict, not_found, require_role
 from jack_host.builtin.staff.validation import Body, Page, Query, read_body, read_query
-from jack_host.contract.services import ArticleNotFound, DuplicateArticleTitle
+from jack_host.contract.services import ArticleNotFound, Audit, DuplicateArticleTitle
 
 if TYPE_CHECKING:
     from jack_host.contract.app import App
@@ -46,6 +46,12 @@ def duplicate_title(title: str | None) -> falcon.HTTPError:
     return conflict(f"an article titled '{title}' already exists")
 
 
+async def audit_change(app: App, req: falcon.asgi.Request, action: str, article_id: int, old: dict | None, new: dict | None) -> None:
+    """Write a knowledge change to the audit log (when the audit feature is on)."""
+    if audit := app.services.find(Audit):
+        await asyncio.to_thread(audit.record, req.context.staff.email, action, f"knowledge:{article_id}", old, new)
+
+
 class KnowledgeResource:
     # A 20,000-character article, JSON-escaped (\uXXXX), is up to ~120 KB; the staff API's default is 64 KiB.
     max_body_bytes = 256 * 1024
@@ -67,6 +73,7 @@ class KnowledgeResource:
             article = await asyncio.to_thread(self.app.services.knowledge.create, **body.model_dump())
         except DuplicateArticleTitle:
             raise duplicate_title(body.title) from None
+        await audit_change(self.app, req, "knowledge.create", article["id"], None, article)
         resp.status = falcon.HTTP_201
         resp.media = article
 
@@ -89,17 +96,21 @@ class ArticleResource:
     async def on_put(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, article_id: int) -> None:
         body = await read_body(req, ArticlePatch)
         fields = body.model_dump(exclude_unset=True, exclude_none=True)
+        before = await asyncio.to_thread(self.app.services.knowledge.get, article_id)
         try:
             resp.media = await asyncio.to_thread(self.app.services.knowledge.update, article_id, **fields)
         except ArticleNotFound as exc:
             raise not_found(str(exc)) from None
         except DuplicateArticleTitle:
             raise duplicate_title(fields.get("title")) from None
+        await audit_change(self.app, req, "knowledge.update", article_id, {k: (before or {}).get(k) for k in fields}, fields)
 
     @falcon.before(require_role("manager"))
     async def on_delete(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, article_id: int) -> None:
+        before = await asyncio.to_thread(self.app.services.knowledge.get, article_id)
         if not await asyncio.to_thread(self.app.services.knowledge.delete, article_id):
             raise not_found(f"knowledge article {article_id} does not exist")
+        await audit_change(self.app, req, "knowledge.delete", article_id, before, None)
         resp.status = falcon.HTTP_204
 
 

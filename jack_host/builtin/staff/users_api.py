@@ -11,6 +11,7 @@ from pydantic import Field
 from jack_host.builtin.staff import accounts
 from jack_host.builtin.staff.auth import conflict, not_found, require_role
 from jack_host.builtin.staff.validation import Body, field_error, read_body
+from jack_host.contract.services import Audit
 
 if TYPE_CHECKING:
     from jack_host.contract.app import App
@@ -44,6 +45,8 @@ class UsersResource:
             raise conflict(str(exc)) from None
         except accounts.AccountError as exc:
             raise field_error(exc.field or "body", str(exc)) from None
+        if audit := self.app.services.find(Audit):
+            await asyncio.to_thread(audit.record, req.context.staff.email, "user.create", f"user:{user.id}", None, user.as_dict())
         resp.status = falcon.HTTP_201
         resp.media = user.as_dict()
 
@@ -62,6 +65,9 @@ class UserActiveResource:
         user = await asyncio.to_thread(accounts.set_active, self.app.engine, user_id, self.active)
         if user is None:
             raise not_found(f"no staff account with id {user_id}")
+        if audit := self.app.services.find(Audit):
+            await asyncio.to_thread(audit.record, req.context.staff.email, "user.enable" if self.active else "user.disable",
+                                    f"user:{user_id}", {"active": not self.active}, {"active": self.active})
         resp.media = user.as_dict()
 
 
