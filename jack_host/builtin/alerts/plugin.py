@@ -57,6 +57,7 @@ def jack_settings_validators() -> list[Setting]:
         Setting("ALERT_CHECK_INTERVAL", float, 15.0, "seconds between two passes of the alert escalation loop", minimum=0.05),
         Setting("ALERT_DELIVERY_ATTEMPTS", int, 5, "attempts to page one contact before the page is marked failed", minimum=1),
         Setting("ALERT_RETRY_SECONDS", float, 5.0, "first wait before a failed page is retried (doubled each attempt, at most 300)", minimum=0),
+        Setting("SECURITY_FORGED_WEBHOOKS_PER_MINUTE", int, 10, "webhooks with a bad or missing signature in a minute above which a security alert is raised", minimum=1),
     ]
 
 

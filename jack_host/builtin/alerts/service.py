@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import update
 from sqlmodel import Session, select
 
+from jack_host.builtin.alerts.detectors import raise_health_alerts
 from jack_host.builtin.alerts.models import AlertDelivery, AlertIncident, AlertRecord
 from jack_host.builtin.alerts.oncall import ALERT_TYPES, Level, OnCall, parse_oncall, severity_rank
 from jack_host.config.settings import SettingsError
@@ -45,6 +47,17 @@ TYPE_BY_PREFIX = (
     (("ai.", "llm."), "ai_provider_down"),
     (("security.",), "security_alert"),
     (("sla.", "guest_complaint."), "guest_complaint_sla"),
+    (("budget.", "costs.", "backup."), "other"),
+)
+TYPE_BY_WORD = (
+    ("health", "container_unhealthy"),
+    ("database", "database_error"),
+    ("webhook", "channel_outage"),
+    ("channel", "channel_outage"),
+    ("ai", "ai_provider_down"),
+    ("llm", "ai_provider_down"),
+    ("security", "security_alert"),
+    ("sla", "guest_complaint_sla"),
 )
 ACTIVE = ("open", "held", "acknowledged")
 #: A delivery claimed this long ago by a process that never finished it is taken over.
@@ -59,6 +72,11 @@ def alert_type(alert: Alert) -> str:
         return str(declared)
     for prefixes, kind in TYPE_BY_PREFIX:
         if alert.name.startswith(prefixes):
+            return kind
+    # Threshold alerts are named after their metric (``jack_health_check_failures``, ``sla_breaches``...).
+    words = set(re.split(r"[^a-z0-9]+", alert.name.lower()))
+    for word, kind in TYPE_BY_WORD:
+        if word in words:
             return kind
     return "other"
 
@@ -495,7 +513,8 @@ class AlertService(Alerts):
                 "level": delivery.level, "status": status, "detail": str(detail), "attempts": attempts}
 
     async def run_once(self) -> None:
-        """One pass of the loop: escalate what is due, then send what is due."""
+        """One pass of the loop: alerts from the health monitor, escalate what is due, then send what is due."""
+        await raise_health_alerts(self.app, self)
         self.escalate_due()
         await self.deliver_due()
 

@@ -33,7 +33,8 @@ from jack_host.builtin.conversations.escalation import Escalation, detect, hando
 from jack_host.builtin.conversations.models import Conversation, Guest, Message, now_utc
 from jack_host.builtin.conversations.outbox import Outbox
 from jack_host.builtin.conversations.records import conversation_dict, guest_dict, message_dict, task_dict
-from jack_host.contract.interfaces import OutboundMessage
+from jack_host.contract.interfaces import Alert, OutboundMessage
+from jack_host.contract.services import Alerts
 
 if TYPE_CHECKING:
     from jack_host.builtin.conversations.feature import ConversationsFeature
@@ -146,10 +147,21 @@ class Worker:
         interval = float(self.app.settings.get("SLA_CHECK_INTERVAL") or 60.0)
         while not self.stopping:
             try:
-                self.feature.tasks.check_sla()
+                for task in self.feature.tasks.check_sla():
+                    if task.get("reason") == "complaint":
+                        await self._alert_complaint_sla(task)
             except Exception:
                 log.exception("SLA check failed")
             await asyncio.sleep(interval)
+
+    async def _alert_complaint_sla(self, task: dict[str, Any]) -> None:
+        """A guest complaint past its SLA pages the duty manager (the alert-routing table)."""
+        alerts = self.app.services.find(Alerts)
+        if alerts is not None:
+            await alerts.raise_alert(Alert(
+                "sla.guest_complaint", "critical", f"Guest complaint task #{task['id']} is past its SLA: {task['title']}",
+                {"task_id": task["id"], "department": task["department"], "alert_type": "guest_complaint_sla"},
+                f"sla.guest_complaint.{task['id']}"))
 
     # ------------------------------------------------------------------ replies
 
@@ -251,7 +263,9 @@ class Worker:
                 return None
             now = now_utc()
             meta = {**plan.meta}
-            if plan.escalation:
+            # A request ("send towels") is a task while the AI keeps the conversation; other escalations hand it over.
+            handed_over = plan.escalation is not None and plan.escalation.hand_over
+            if handed_over:
                 meta["escalated"] = True
             reply = SimpleNamespace(
                 conversation_id=conversation.id, channel=conversation.channel, direction="outbound", sender="ai", body=plan.body,
@@ -261,7 +275,7 @@ class Worker:
             reply.error = reply.provider_message_id = reply.channel_message_id = None
             send_job_id = jobs.enqueue_now(connection, "send", reply.id, conversation.id, held_by=self.id, lease_seconds=self.lease_seconds)
             conversation.language = conversation.language or plan.language
-            conversation.state = "escalated" if plan.escalation else conversation.state
+            conversation.state = "escalated" if handed_over else conversation.state
             conversation.last_message_at = conversation.updated_at = now
             connection.execute(sql.AI_ANSWERED, {"cid": conversation.id, "at": now, "language": plan.language, "state": conversation.state})
             if plan.language and not guest_data.get("preferred_language"):
@@ -283,7 +297,8 @@ class Worker:
             events.append(("message.created", message_dict(cast(Message, reply), conversation.guest_address)))
             if task is not None:
                 conversation_data = conversation_dict(cast(Conversation, conversation), session.get(Guest, conversation.guest_id))
-                events.append(("conversation.escalated", {**conversation_data, "reason": plan.escalation.reason, "task_id": task.id}))
+                if handed_over:
+                    events.append(("conversation.escalated", {**conversation_data, "reason": plan.escalation.reason, "task_id": task.id}))
                 events.append(("conversation.updated", conversation_data))
                 events.append(("task.created", task_dict(task)))
         for event_type, payload in events:

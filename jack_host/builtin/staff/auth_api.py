@@ -13,6 +13,8 @@ from jack_host.builtin.staff.auth import StaffAuth, rate_limited, require_role, 
 from jack_host.builtin.staff.models import StaffUser
 from jack_host.builtin.staff.tokens import TokenError
 from jack_host.builtin.staff.validation import Body, read_body
+from jack_host.contract.interfaces import Alert
+from jack_host.contract.services import Alerts
 
 if TYPE_CHECKING:
     from jack_host.contract.app import App
@@ -59,6 +61,7 @@ async def sign_in(app: App, email: str, password: str, ip: str) -> StaffUser:
     # Counted before the (slow) password check, so parallel guesses cannot outrun the limit.
     attempt = await asyncio.to_thread(auth.limiter.attempt, email, ip)
     if attempt.refused:
+        await alert_login_failures(app, email, ip)
         raise rate_limited(f"too many failed sign-ins; try again in {attempt.retry_after} s", attempt.retry_after)
     if attempt.delay:
         await asyncio.sleep(attempt.delay)  # the account is under attack: slow every guess, lock no one out
@@ -67,6 +70,15 @@ async def sign_in(app: App, email: str, password: str, ip: str) -> StaffUser:
         raise unauthorized("wrong e-mail or password, or the account is disabled")
     await asyncio.to_thread(auth.limiter.succeeded, email, ip)
     return user
+
+
+async def alert_login_failures(app: App, email: str, ip: str) -> None:
+    """A security alert (routed to the security team) once sign-ins are being refused; repeats are no-ops while it is open."""
+    alerts = app.services.find(Alerts)
+    if alerts is not None:
+        await alerts.raise_alert(Alert(
+            "security.login_failures", "critical", f"Repeated failed staff sign-ins: {email} from {ip} is now refused",
+            {"email": email, "ip": ip, "alert_type": "security_alert"}, "security.login_failures"))
 
 
 class RefreshResource:
