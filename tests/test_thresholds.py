@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from jack_host.builtin.monitoring.evaluator import ThresholdLoop
+from jack_host.builtin.monitoring.gauges import GaugeRefresher, GaugeValues, MonitoringCollector
 from jack_host.builtin.monitoring.promql import histogram_quantile
 from jack_host.cli.main import cli
 from jack_host.contract.interfaces import Alert
@@ -151,3 +152,27 @@ def test_export_rules_refuses_bad_levels_in_one_line(tmp_path: Path, monkeypatch
     assert unwritable.exit_code == 1 and unwritable.output.startswith("error: cannot write")
     helped = run_cli(tmp_path, ["alerts", "export-rules", "--help"])
     assert helped.exit_code == 0 and "jack alerts export-rules -o" in helped.output
+
+
+def test_health_check_failures_count_in_a_row_and_page_at_two():
+    app, alerts = fake_app()
+    answers = iter([True, True, False, True, True, True, True, True, False])  # True: /health answered 503
+    app.health_monitor = types.SimpleNamespace(served_document=lambda: ({}, next(answers)))
+    values = GaugeValues()
+    app.metrics.register(MonitoringCollector(values))
+    refresher = GaugeRefresher(app, values)
+    clock = Clock()
+    loop = ThresholdLoop(app, clock=clock)
+
+    async def run() -> list[tuple[int, str, bool]]:
+        pages = []
+        for _ in range(9):
+            await refresher.check_health()
+            pages += [(values.health_consecutive_failures, p.severity, p.resolved) for p in await loop.run_once()]
+            clock.now += 60
+        return pages
+
+    pages = asyncio.run(run())
+    # Failures 1, 2 (warning at once: checks already count in a row), 0 (still firing: hysteresis), then 1..5 (critical).
+    assert pages[:2] == [(2, "warning", False), (5, "critical", False)]
+    assert values.health_failures_total == 7 and values.health_checks_total == 9

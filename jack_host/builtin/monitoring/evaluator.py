@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from jack_host.builtin.monitoring.promql import SampleHistory, Snapshot, snapshot_of
-from jack_host.builtin.monitoring.thresholds import SEVERITIES, Levels, configured_levels
+from jack_host.builtin.monitoring.thresholds import SEVERITIES, WINDOWED_SERIES, Levels, configured_levels
 from jack_host.contract.interfaces import Alert
 from jack_host.contract.services import Alerts
 
@@ -74,7 +74,7 @@ class ThresholdEvaluator:
     """The thresholds' state over time; :meth:`evaluate` is pure bookkeeping, :meth:`page` talks to Alerts."""
 
     levels: list[Levels]
-    history: SampleHistory = field(default_factory=SampleHistory)
+    history: SampleHistory = field(default_factory=lambda: SampleHistory(windowed=WINDOWED_SERIES))
 
     def __post_init__(self) -> None:
         self.states = {(lv.threshold.name, s): LevelState() for lv in self.levels for s in SEVERITIES}

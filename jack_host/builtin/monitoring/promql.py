@@ -117,15 +117,25 @@ def histogram_quantile(q: float, buckets: Mapping[float, float]) -> float | None
 
 @dataclass
 class SampleHistory:
-    """The samples of the last ``keep_seconds`` (at most ``max_points`` scrapes), oldest first."""
+    """The last scrape whole, and the series that need a window (``windowed``) over ``keep_seconds``.
+
+    At most ``max_points`` scrapes are kept, so a very short evaluation interval shortens the
+    windows instead of growing the memory.
+    """
 
     keep_seconds: float = 3900.0
-    max_points: int = 2000
+    max_points: int = 1000
+    #: Sample names read through ``rate()``; ``None`` keeps every series.
+    windowed: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         self.points: deque[tuple[float, Snapshot]] = deque(maxlen=self.max_points)
+        self._latest: Snapshot = {}
 
     def add(self, at: float, snapshot: Snapshot) -> None:
+        self._latest = snapshot
+        if self.windowed is not None:
+            snapshot = {key: value for key, value in snapshot.items() if key[0] in self.windowed}
         self.points.append((at, snapshot))
         while self.points and self.points[0][0] < at - self.keep_seconds:
             self.points.popleft()
@@ -135,7 +145,7 @@ class SampleHistory:
         return self.points[-1][0]
 
     def latest(self) -> Snapshot:
-        return self.points[-1][1] if self.points else {}
+        return self._latest
 
     # ---- the functions the thresholds are written with
 

@@ -130,6 +130,11 @@ THRESHOLDS: tuple[Threshold, ...] = (
 )
 
 BY_NAME = {t.name: t for t in THRESHOLDS}
+#: The sample names the thresholds read through ``rate()``: the only ones kept over time.
+WINDOWED_SERIES = frozenset({
+    "jack_http_request_duration_seconds_bucket", "jack_http_responses_total", "process_cpu_seconds_total",
+    "jack_webhook_failures_total", "jack_ai_request_duration_seconds_bucket", "jack_sla_breaches_total",
+})
 
 DEFAULT_FOR_SECONDS = 120.0
 DEFAULT_KEEP_FIRING_SECONDS = 600.0
