@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import shutil
 from typing import TYPE_CHECKING
 
@@ -13,7 +14,15 @@ from jack_host.db.engine import (
     check_integrity,
     is_sqlite,
     sqlite_path,
+    write_problem,
 )
+
+#: Above these the limits exist on paper only: the sign-in limiter and the web chat's per-session limit.
+RATE_LIMIT_CEILINGS = {
+    "STAFF_LOGIN_MAX_FAILURES": 50,
+    "STAFF_LOGIN_MAX_FAILURES_PER_IP": 500,
+    "WEBCHAT_RATE_LIMIT_PER_MINUTE": 300,
+}
 
 if TYPE_CHECKING:
     from jack_host.contract.app import App as JackApp
@@ -44,6 +53,8 @@ def host_checks(app: JackApp) -> list[DoctorCheck]:
             must_fix=production,
         )
     )
+    checks.append(_public_interface_check(app))
+    checks.append(_rate_limit_check(app))
     level = str(settings.get("LOG_LEVEL") or "info").lower()
     checks.append(
         DoctorCheck(
@@ -74,7 +85,57 @@ def host_checks(app: JackApp) -> list[DoctorCheck]:
             checks.append(DoctorCheck("database integrity", True, f"{path}: {ran} ok" if path.exists() else f"{path} not created yet"))
         except (DatabaseCorruptError, DatabaseEmptyError) as exc:
             checks.append(DoctorCheck("database integrity", False, str(exc), "jack restore --latest"))
+        problem = write_problem(app.engine)
+        checks.append(
+            DoctorCheck(
+                "database writable by this user",
+                problem is None,
+                problem or f"{path} and its folder are writable",
+                "fix the owner or permissions of the file and its folder; do not restore a healthy database",
+            )
+        )
     return checks
+
+
+def _public_interface_check(app: JackApp) -> DoctorCheck:
+    """Listening on all (or a public) interface is fine behind HTTPS; over plain HTTP guests' messages travel in clear."""
+    settings = app.settings
+    host = str(settings.get("HOST") or "0.0.0.0")
+    public_url = str(settings.get("PUBLIC_URL") or "")
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    where = "all interfaces" if host in ("0.0.0.0", "::") else host
+    ok = loopback or public_url.startswith("https://")
+    return DoctorCheck(
+        "not reachable on a public interface without HTTPS",
+        ok,
+        f"HOST={host} ({'this machine only' if loopback else where}), PUBLIC_URL={public_url or 'not set'}",
+        "set HOST=127.0.0.1 when the reverse proxy runs on this machine (in Docker keep HOST=0.0.0.0 and publish "
+        "the port to 127.0.0.1 only, e.g. 127.0.0.1:3000:3000), and set PUBLIC_URL=https://... behind the proxy",
+        must_fix=settings.is_production,
+    )
+
+
+def _rate_limit_check(app: JackApp) -> DoctorCheck:
+    settings = app.settings
+    loose = []
+    shown = []
+    for name, ceiling in RATE_LIMIT_CEILINGS.items():
+        if name.upper() not in settings.declared:
+            continue  # the feature that owns it is not loaded
+        value = settings.get(name)
+        shown.append(f"{name}={value}")
+        if value is None or float(value) <= 0 or float(value) > ceiling:
+            loose.append(f"{name}={value} (more than {ceiling} is no limit)")
+    return DoctorCheck(
+        "rate limits switched on",
+        not loose,
+        "; ".join(loose) if loose else (", ".join(shown) or "no rate-limited feature loaded"),
+        "remove the overrides to go back to the defaults (5 sign-in failures per account, 20 chat messages a minute)",
+        must_fix=settings.is_production,
+    )
 
 
 def run_doctor(app: JackApp) -> tuple[list[DoctorCheck], bool]:

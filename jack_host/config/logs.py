@@ -1,4 +1,10 @@
-"""Logging: JSON lines in production, readable lines in development, with request ids."""
+"""Logging: JSON lines in production, readable lines in development, with request ids.
+
+A JSON line carries only the fields documented in docs/LOGS.md (:data:`JSON_FIELDS`): libraries
+hang their own attributes on records (uvicorn's ANSI-coloured ``color_message``, LiteLLM's
+``litellm_redacted`` object), and those never reach the line.  Libraries log at WARNING and above
+unless ``LOG_LEVEL=debug``.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,14 @@ import sys
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("jack_request_id", default=None)
 LEVELS = ("debug", "info", "warning", "warn", "error", "critical")
-_STANDARD = set(logging.LogRecord("x", 0, "x", 0, "x", None, None).__dict__) | {"message", "asctime"}
+#: The fields a record's ``extra=`` may add to a JSON line (the access log's and the alert log's).
+JSON_FIELDS = ("method", "path", "status", "duration_ms", "client_ip", "alert", "severity", "details")
+#: Loggers of libraries whose INFO lines are chatter (seven ``alembic.runtime.plugins`` lines per command...).
+LIBRARY_LOGGERS = (
+    "alembic", "LiteLLM", "LiteLLM Proxy", "LiteLLM Router", "litellm", "httpx", "httpcore", "botocore",
+    "boto3", "s3transfer", "urllib3", "asyncio", "aiosmtplib", "multipart", "python_multipart", "dynaconf",
+    "uvicorn.error",
+)
 
 
 class _RequestIdFilter(logging.Filter):
@@ -29,9 +42,9 @@ class JsonFormatter(logging.Formatter):
         }
         if getattr(record, "request_id", None):
             entry["request_id"] = record.request_id
-        for key, value in record.__dict__.items():
-            if key not in _STANDARD and key != "request_id" and not key.startswith("_"):
-                entry[key] = value
+        for key in JSON_FIELDS:
+            if key in record.__dict__:
+                entry[key] = record.__dict__[key]
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
@@ -56,5 +69,7 @@ def configure_logging(level: str, json_lines: bool) -> None:
     root.handlers[:] = [handler]
     name = "WARNING" if level.lower() == "warn" else level.upper()
     root.setLevel(name)
-    for noisy in ("LiteLLM", "litellm", "httpx", "botocore", "boto3", "urllib3", "alembic.runtime.migration"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    debug = root.level <= logging.DEBUG
+    for library in LIBRARY_LOGGERS:
+        # NOTSET: at debug a library logs what the root lets through.
+        logging.getLogger(library).setLevel(logging.NOTSET if debug else max(logging.WARNING, root.level))

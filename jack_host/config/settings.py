@@ -11,6 +11,12 @@ Order, each source overriding the one before:
 
 Files are looked up in ``JACK_CONFIG_DIR`` (default: the current folder, then
 ``/etc/jack``); ``ONCALL_FILE``, ``COSTS_FILE`` and ``ENV_FILE`` name one directly.
+``ONCALL_FILE``, ``COSTS_FILE`` and ``JACK_SETTINGS_FILE`` may also be written in ``.env``
+(a relative path there is relative to the ``.env`` file's folder); the YAML files must end
+in ``.yaml`` or ``.yml``, because the name decides how they are read.
+
+Every value remembers its source (:meth:`Settings.source`): ``default``, ``file`` (``.env``
+or a YAML file), ``environment``, or whatever a later source passes to :meth:`Settings.set`.
 ``${VAR}`` and ``${VAR:-default}`` in the YAML files expand from ``.env`` and the
 environment.  Values from ``.env`` and the environment stay strings unless a
 declared setting gives them another type, so a secret like ``0123`` is never
@@ -19,6 +25,7 @@ turned into the number 123.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -45,6 +52,10 @@ PLACEHOLDER_STEMS = ("generateasecurerandomstring", "anothersecurerandomstring",
 MIN_SECRET_GUESSES_LOG10 = 20
 SECRET_SUFFIXES = ("_SECRET", "_TOKEN", "_KEY", "_PASSWORD", "_SID")
 PRODUCTION_NAMES = frozenset({"production", "prod"})
+#: Read by :func:`locate_files` and the plugin loader, not declared as settings, but Jack's own names.
+FILE_VARIABLES = ("JACK_SETTINGS_FILE", "ONCALL_FILE", "COSTS_FILE", "ENV_FILE")
+KNOWN_UNDECLARED = frozenset({*FILE_VARIABLES, "JACK_CONFIG_DIR"})
+YAML_SUFFIXES = (".yaml", ".yml")
 _EXPAND = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -179,6 +190,12 @@ def locate_files(environ: Mapping[str, str], cwd: Path | None = None) -> ConfigF
             if not path.is_file():
                 errors.append(f"{explicit_var}={explicit}: file not found (expected an existing file)")
                 return None
+            if explicit_var != "ENV_FILE" and path.suffix.lower() not in YAML_SUFFIXES:
+                errors.append(
+                    f"{explicit_var}={explicit}: expected a file ending in .yaml or .yml "
+                    "(the name decides how it is read; rename it)"
+                )
+                return None
             return path
         for folder in search:
             for name in names:
@@ -205,11 +222,22 @@ class Settings:
     YAML sections are plain dicts (``settings.get("costs")["ai"]``).
     """
 
-    def __init__(self, store: Dynaconf, files: ConfigFiles, declared: dict[str, Setting], raw_env: dict[str, str]):
+    def __init__(
+        self,
+        store: Dynaconf,
+        files: ConfigFiles,
+        declared: dict[str, Setting],
+        raw_env: dict[str, str],
+        sources: dict[str, str] | None = None,
+    ):
         self._store = store
         self.files = files
         self.declared = declared
         self._raw_env = raw_env
+        #: Where each top-level value came from, upper-case key to source name; absent means ``default``.
+        self.sources: dict[str, str] = dict(sources or {})
+        #: ``.env`` and environment variables as read (names as written), for :func:`settings_warnings`.
+        self.raw_names: dict[str, str] = {}
 
     # ---- access
     def get(self, key: str, default: Any = None) -> Any:
@@ -234,8 +262,15 @@ class Settings:
             node = node.get(part, {}) if isinstance(node, Mapping) else {}
         return dict(node) if isinstance(node, Mapping) else {}
 
-    def set(self, key: str, value: Any) -> None:
+    def set(self, key: str, value: Any, source: str | None = None) -> None:
+        """Change a value; ``source`` names where it came from for ``jack config show`` (e.g. ``dashboard``)."""
         self._store.set(key.upper(), value, tomlfy=False)
+        if source is not None:
+            self.sources[key.upper()] = source
+
+    def source(self, key: str) -> str:
+        """``default``, ``file``, ``environment``, or the source a later :meth:`set` named."""
+        return self.sources.get(key.upper(), "default")
 
     @property
     def environment(self) -> str:
@@ -286,6 +321,34 @@ class Settings:
             if isinstance(value, Mapping) and key.upper() not in shown:
                 shown[key.lower()] = _mask_tree(_plain(value))
         return shown
+
+
+def settings_warnings(settings: Settings) -> list[str]:
+    """Names in ``.env`` or the environment that look like a mistake, one line each.
+
+    A name close to a declared setting (``DATABSE_PATH``) names the one probably meant; an unknown
+    name with one of Jack's prefixes (``JACK_``, or the first word shared by several declared
+    settings, such as ``SMTP_`` or ``TWILIO_``) says that nothing reads it.
+    """
+    known = set(settings.declared) | KNOWN_UNDECLARED
+    words: dict[str, int] = {}
+    for name in settings.declared:
+        if "_" in name:
+            words[name.split("_")[0] + "_"] = words.get(name.split("_")[0] + "_", 0) + 1
+    prefixes = {"JACK_"} | {word for word, count in words.items() if count >= 2}
+    warnings = []
+    for name, where in sorted(settings.raw_names.items()):
+        key = name.upper()
+        if key in known or not key.replace("_", "").isalnum():
+            continue
+        close = difflib.get_close_matches(key, sorted(settings.declared), n=1, cutoff=0.85)
+        if close:
+            warnings.append(f"{name} ({where}) is not a setting; did you mean {close[0]}? It is ignored.")
+        elif key.startswith(tuple(prefixes)) and where != "environment":
+            warnings.append(f"{name} ({where}) is not a setting of Jack or of any loaded plugin; it is ignored.")
+        elif key.startswith("JACK_"):
+            warnings.append(f"{name} ({where}) is not a setting of Jack or of any loaded plugin; it is ignored.")
+    return warnings
 
 
 def secret_problem(name: str, value: Any) -> str | None:
@@ -351,6 +414,13 @@ def load_settings(
     dotenv: dict[str, str] = {}
     if files.env is not None:
         dotenv = {k: v for k, v in dotenv_values(files.env).items() if v is not None}
+        named = {
+            key: value if Path(value).is_absolute() else str(files.env.parent / value)
+            for key, value in dotenv.items()
+            if key in FILE_VARIABLES and key != "ENV_FILE" and value and key not in environ
+        }
+        if named:  # ONCALL_FILE... written in .env name the files as if they were set in the environment
+            files = locate_files({**environ, **named}, cwd)
     raw_env = {**dotenv, **environ}
 
     yaml_files = [str(p) for p in (files.settings, files.oncall, files.costs) if p is not None]
@@ -369,13 +439,20 @@ def load_settings(
             store.set(key, expand_variables(_plain(value), raw_env), tomlfy=False, merge=False)
     except Exception as exc:  # yaml errors name the file and line
         raise SettingsError([f"could not read the settings files ({', '.join(yaml_files)}): {exc}"]) from None
+    sources = {str(key).upper(): "file" for key in store.as_dict()}
     for key, value in raw_env.items():
         if key and key.replace("_", "").isalnum():
             store.set(key.upper(), value, tomlfy=False)
+            sources[key.upper()] = "environment" if key in environ else "file"
     for key, value in (overrides or {}).items():
         store.set(key.upper(), value, tomlfy=False)
+        sources[key.upper()] = "override"
 
-    settings = Settings(store, files, {}, raw_env)
+    settings = Settings(store, files, {}, raw_env, sources)
+    settings.raw_names = {
+        **{key: f"in {files.env}" for key in dotenv},
+        **{key: "environment" for key in environ},
+    }
     errors = settings.declare(declared)
     if errors:
         raise SettingsError(errors)

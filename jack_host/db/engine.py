@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,6 +38,75 @@ class DatabaseConfigError(RuntimeError):
     """``DATABASE_PATH`` or ``DATABASE_URL`` cannot be used."""
 
 
+class DatabaseNotWritableError(RuntimeError):
+    """The SQLite file or its folder cannot be written by this user: a permission problem, not damage."""
+
+
+def current_user() -> str:
+    """This process's user name (``uid 1000`` when the user has no name, as in some containers)."""
+    import pwd  # POSIX only; the name is only needed for a message
+
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        return f"uid {os.geteuid()}"
+
+
+def check_writable(path: Path) -> None:
+    """Raise :class:`DatabaseNotWritableError` when this user cannot write the database at ``path``.
+
+    SQLite in WAL mode writes the file and creates ``<name>-wal`` and ``<name>-shm`` beside it,
+    so the folder must be writable too.  A folder that does not exist yet is left to
+    :func:`make_engine`, which creates it or says why not.
+    """
+    folder = path.parent
+    user = current_user()
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise DatabaseNotWritableError(
+            f"The database file {path} is not writable by user {user} (a permission problem, not damage: "
+            f"do not restore it). Give {user} write access, e.g. `chown {user} {path}`, then start Jack again."
+        )
+    if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+        what = "SQLite keeps its -wal and -shm files beside the database" if path.exists() else "the database is created there"
+        raise DatabaseNotWritableError(
+            f"The folder {folder} is not writable by user {user} ({what}; a permission problem, not damage). "
+            f"Make it writable, e.g. `chown {user} {folder}`, or set DATABASE_PATH to a file in a writable folder."
+        )
+
+
+def write_problem(engine: Engine) -> str | None:
+    """A cheap write probe: ``None`` when the database takes writes, else why not (one line).
+
+    SQLite: permissions first, then a table created and rolled back in its own connection, which
+    fails on a read-only file or mount although reads and ``BEGIN IMMEDIATE`` still succeed.
+    A busy database (another writer holds the lock) counts as writable.  Other databases: ``None``.
+    """
+    if engine.dialect.name != "sqlite" or not engine.url.database:
+        return None
+    path = Path(engine.url.database)
+    try:
+        check_writable(path)
+    except DatabaseNotWritableError as exc:
+        return str(exc)
+    if not path.exists():
+        return None
+    try:
+        connection = sqlite3.connect(path, timeout=0.2, isolation_level=None)
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            connection.execute("CREATE TABLE jack_write_probe (x INTEGER)")
+            connection.execute("ROLLBACK")
+        finally:
+            connection.close()
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return None
+        return f"the database {path} cannot be written: {exc} (user {current_user()})"
+    except sqlite3.DatabaseError as exc:
+        return f"the database {path} cannot be written: {exc}"
+    return None
+
+
 def database_url(settings: Settings) -> str:
     url = str(settings.get("DATABASE_URL") or "").strip()
     if url:
@@ -59,10 +129,7 @@ def make_engine(settings: Settings) -> Engine:
     url = database_url(settings)
     if url.startswith("sqlite"):
         path = sqlite_path(settings)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise DatabaseConfigError(f"DATABASE_PATH={path}: cannot create its folder ({exc.strerror})") from None
+        _make_data_folder(path)
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
@@ -78,6 +145,30 @@ def make_engine(settings: Settings) -> Engine:
             f"DATABASE_URL needs the database driver '{exc.name}', which is not installed: "
             "pip install 'jack-host[postgres]' (PostgreSQL), or unset DATABASE_URL to use SQLite in DATABASE_PATH"
         ) from None
+
+
+def _make_data_folder(path: Path) -> None:
+    """Create the database's folder when it is below the current folder or only its last level is missing.
+
+    The deployment document's ``DATABASE_PATH=/app/data/jack.db`` is meant for the container; used
+    outside it, Jack says what is missing instead of creating ``/app/data`` on the host.
+    """
+    folder = path.parent
+    if folder.is_dir():
+        return
+    absolute = folder.absolute()
+    below_cwd = absolute.is_relative_to(Path.cwd())
+    if not below_cwd and not absolute.parent.is_dir():
+        raise DatabaseConfigError(
+            f"DATABASE_PATH={path}: the folder {absolute.parent} does not exist. Jack creates a missing data "
+            f"folder only below the current folder or inside an existing one: create it (mkdir -p {folder}), "
+            "or set DATABASE_PATH to a file in an existing folder (the default is ./data/jack.db)"
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = f"not writable by user {current_user()}" if exc.errno in (1, 13, 30) else exc.strerror
+        raise DatabaseConfigError(f"DATABASE_PATH={path}: cannot create the folder {folder} ({reason})") from None
 
 
 def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:

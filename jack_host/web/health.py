@@ -24,7 +24,7 @@ import falcon
 import falcon.asgi
 
 from jack_host.contract.interfaces import Component, ComponentHealth
-from jack_host.db.engine import ping
+from jack_host.db.engine import ping, write_problem
 
 if TYPE_CHECKING:
     from jack_host.contract.app import App as JackApp
@@ -131,6 +131,9 @@ class HealthMonitor:
 def health_document(app: JackApp) -> tuple[dict[str, Any], bool]:
     """Build the documented ``/health`` JSON; the flag says whether it is ``unhealthy``."""
     database_ok = ping(app.engine)
+    # Built on the document's timer, not per request: a read-only file still answers SELECT 1.
+    not_writable = write_problem(app.engine) if database_ok else None
+    database_ok = database_ok and not_writable is None
     channels = {name: app.health_monitor.get(channel) for name, channel in app.channels.items()}
     if not database_ok:
         status = "unhealthy"
@@ -146,6 +149,8 @@ def health_document(app: JackApp) -> tuple[dict[str, Any], bool]:
         "channels": {name: h.state for name, h in channels.items()},
         "channel_details": {name: h.detail for name, h in channels.items() if h.detail},
     }
+    if not_writable:
+        document["database_detail"] = not_writable
     components = {}
     for kind, registry in (
         ("llm_providers", app.llm_providers),
@@ -189,6 +194,8 @@ class ReadyResource:
             problems.append("still starting")
         if not ping(self.app.engine):
             problems.append("database unreachable")
+        elif self.app.health_monitor.document is not None and self.app.health_monitor.document[0].get("database") == "error":
+            problems.append(f"database: {self.app.health_monitor.document[0].get('database_detail') or 'error'}")
         resp.media = {"status": "ready" if not problems else "not_ready", "problems": problems}
         resp.status = falcon.HTTP_200 if not problems else falcon.HTTP_503
 
