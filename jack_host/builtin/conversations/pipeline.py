@@ -26,6 +26,7 @@ from jack_host.contract.interfaces import InboundMessage, Inbox, Received
 from jack_host.contract.services import CONVERSATION_STATES, ConversationNotFound, Conversations, ResultPage
 from jack_host.db.models import StateEntry, iso
 from jack_host.kit.phone import InvalidPhoneNumber, normalise_phone
+from jack_host.kit.text_hygiene import clean_inbound, clean_outbound, has_text, limit_for, strip_control
 
 if TYPE_CHECKING:
     from jack_host.builtin.conversations.events import EventBus
@@ -66,6 +67,10 @@ class Pipeline(Inbox, Conversations):
             raise ValueError(f"unknown channel '{msg.channel}' (registered channels: {known})")
         if not str(msg.channel_message_id or "").strip():
             raise ValueError(f"channel '{msg.channel}' handed over a message without channel_message_id")
+        # The channels clean their text; this holds for a channel that does not (control characters, the cap).
+        msg.body, cut = clean_inbound(msg.body, msg.channel)
+        if cut:
+            msg.metadata = {**(msg.metadata or {}), "truncated": True}
         try:
             phone = normalise_phone(msg.sender_phone, self.app.settings.get("DEFAULT_COUNTRY_CODE")) if (msg.sender_phone or "").strip() else None
         except InvalidPhoneNumber as exc:
@@ -278,12 +283,15 @@ class Pipeline(Inbox, Conversations):
         :raises ConversationNotFound: no such conversation.
         :raises ValueError: empty body.
         """
-        if not body or not body.strip():
-            raise ValueError("a reply needs some text")
+        if not has_text(body):
+            raise ValueError("a reply needs some text (control characters and blanks do not count)")
         with Session(self.engine, expire_on_commit=False) as session:
             conversation = session.get(Conversation, conversation_id)
             if conversation is None:
                 raise ConversationNotFound(f"conversation {conversation_id} does not exist")
+            length, limit = len(strip_control(body).strip()), limit_for(conversation.channel)
+            if length > limit:
+                raise ValueError(f"the reply is {length} characters long; a {conversation.channel} message carries at most {limit}")
             state_changed = conversation.state != "staff"
             message = self.add_outbound(
                 session, conversation, body.strip(), "staff", meta={"staff_user_id": staff_user_id} if staff_user_id else {}
@@ -317,7 +325,7 @@ class Pipeline(Inbox, Conversations):
             channel=conversation.channel,
             direction="outbound",
             sender=sender,
-            body=body,
+            body=clean_outbound(body, conversation.channel),  # no control characters, within the channel's cap
             status="queued",
             reply_to_id=reply_to_id,
             meta=dict(meta or {}),

@@ -31,7 +31,7 @@ from jack_host.contract.services import (
     NoProviderConfigured,
 )
 from jack_host.db.models import StateEntry, utcnow
-from jack_host.kit.litellm import imported, litellm_loaded
+from jack_host.kit.litellm import litellm_loaded
 from jack_host.kit.litellm_provider import classify_error
 
 if TYPE_CHECKING:
@@ -91,8 +91,8 @@ class LLMService(LLM):
 
     A provider that keeps failing is skipped by its circuit breaker (:mod:`.breaker`) and
     probed in the background.  One guest message waits at most ``AI_TIMEOUT_SECONDS`` for
-    the first provider plus ``AI_TIMEOUT_SECONDS`` for one fallback (and the grace), LiteLLM's
-    first import included; past that the caller answers without the model.
+    the first provider plus ``AI_TIMEOUT_SECONDS`` for one fallback (and the grace); past that
+    the caller answers without the model.  LiteLLM's import is done before the server is ready.
     """
 
     def __init__(self, app: App):
@@ -144,8 +144,6 @@ class LLMService(LLM):
                 )
             providers, reason = local, "budget"
         timeout = self.timeout_for(request)
-        # The guest waits for the first provider and one fallback, never more (see the class docstring).
-        deadline = time.monotonic() + 2 * timeout + TIMEOUT_GRACE
         errors: list[str] = []
         callable_providers = []
         for provider in providers:
@@ -157,13 +155,12 @@ class LLMService(LLM):
                 self._schedule_probe(provider)
         if not callable_providers:
             raise AllProvidersFailed(errors)
-        if not imported():
-            # LiteLLM's first import (seconds of CPU; normally done before the server is ready) counts against the wait.
-            try:
-                async with asyncio.timeout(timeout):
-                    await asyncio.shield(asyncio.ensure_future(litellm_loaded()))
-            except TimeoutError:
-                raise AllProvidersFailed([*errors, f"LiteLLM is still loading after {timeout:g}s; no provider called"]) from None
+        # LiteLLM's first import takes seconds of CPU.  The llm feature's start-up does it before the server
+        # reports ready, so only a message handled while the server starts (a queued job, a polled mail)
+        # waits for it here, and that wait is the start's, not the providers': it is not counted below.
+        await litellm_loaded()
+        # The guest waits for the first provider and one fallback, never more (see the class docstring).
+        deadline = time.monotonic() + 2 * timeout + TIMEOUT_GRACE
         for provider in callable_providers:
             fallback = provider is not first
             remaining = deadline - time.monotonic()

@@ -32,6 +32,7 @@ from jack_channel_email.inbound import read_mail
 from jack_channel_email.settings import security
 from jack_channel_email.smtp import tls_context
 from jack_host.contract.interfaces import ComponentHealth, InboundMessage, Inbox
+from jack_host.kit.text_hygiene import clean_inbound
 from jack_host.kit.webhook_metrics import count_webhook_failure
 
 if TYPE_CHECKING:
@@ -188,10 +189,12 @@ class ImapReader:
         # A reply joins the conversation of the mail it answers (two guests of one travel agent stay
         # apart); a fresh mail is a new thread; a reply to a mail Jack never saw goes by the sender.
         thread = threads.conversation_for(engine, mail.parents)
+        body, cut = clean_inbound(mail.text, "email")  # no control characters, at most 20000 characters
         message = InboundMessage(
-            channel="email", channel_message_id=mail.message_id, body=mail.text or "(empty e-mail)",
+            channel="email", channel_message_id=mail.message_id, body=body or "(empty e-mail)",
             sender_email=mail.sender, sender_name=mail.sender_name, sender_address=mail.sender,
-            metadata=mail.metadata, conversation_id=thread, starts_conversation=not mail.parents,
+            metadata=mail.metadata | ({"truncated": True} if cut else {}), conversation_id=thread,
+            starts_conversation=not mail.parents,
         )
         received = await inbox.receive(message)
         # Recorded after the store; a crash in between is repaired by the next poll (a duplicate still records).

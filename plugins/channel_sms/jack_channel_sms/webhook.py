@@ -16,6 +16,7 @@ from jack_channel_sms.settings import DEFAULT_HELP_TEXT
 from jack_channel_sms.signature import signature_is_valid
 from jack_host.contract.interfaces import InboundMessage, Inbox
 from jack_host.kit.phone import InvalidPhoneNumber
+from jack_host.kit.text_hygiene import clean_inbound
 from jack_host.kit.webhook_metrics import count_webhook_failure
 
 if TYPE_CHECKING:
@@ -108,13 +109,13 @@ class SmsWebhook(_SignedTwilioResource):
         except InvalidPhoneNumber as exc:
             self._fail("parse_error")
             raise falcon.HTTPBadRequest(title="malformed_payload", description=f"From: {exc}") from None
-        body = params.get("Body", "")
+        body, cut = clean_inbound(params.get("Body", ""), "sms")  # no control characters, at most 1600 characters
         action = keyword_action(body)
         if action is not None:
             self.answer(resp, self.handle_keyword(sid, phone, action, body))
             return
         message = InboundMessage(channel="sms", channel_message_id=sid, body=body, sender_phone=phone,
-                                 metadata=media_meta(params))
+                                 metadata=media_meta(params) | ({"truncated": True} if cut else {}))
         if message.metadata.get("media"):
             kinds = " ".join(f"[{m['content_type'].split('/')[0]}]" for m in message.metadata["media"])
             message.body = f"{kinds} {body}".strip()

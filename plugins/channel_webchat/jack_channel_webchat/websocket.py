@@ -18,6 +18,7 @@ from jack_channel_webchat.connections import Connection
 from jack_channel_webchat.guards import client_key, origin_allowed, own_origins
 from jack_channel_webchat.sessions import Session
 from jack_host.contract.interfaces import InboundMessage
+from jack_host.kit.text_hygiene import strip_control
 
 if TYPE_CHECKING:
     import falcon.asgi
@@ -162,6 +163,8 @@ class ChatSocketResource:
             # Without the client's id a resend cannot be recognised; still accept the message.
             client_id = "s-" + uuid.uuid4().hex
         body = frame.get("body")
+        if isinstance(body, str):
+            body = strip_control(body)  # issue 16: no control characters stored, newlines and tabs kept
         if not isinstance(body, str) or not body.strip():
             await connection.send(protocol.error_frame("empty_message", client_id=client_id))
             return

@@ -16,6 +16,7 @@ from typing import Any
 from jack_host.contract.interfaces import InboundMessage
 from jack_host.kit.phone import InvalidPhoneNumber, normalise_phone
 from jack_host.kit.safe_json import JSONInputError, parse_json
+from jack_host.kit.text_hygiene import clean_inbound
 
 log = logging.getLogger("jack.whatsapp")
 
@@ -123,6 +124,9 @@ def _read_message(message: Any, names: dict[str, str | None]) -> InboundMessage 
     except InvalidPhoneNumber as exc:
         raise PayloadError(f"message {message['id']}: sender {exc}") from None
     body, meta = _body_and_meta(kind, message)
+    body, cut = clean_inbound(body, "whatsapp")  # a 5 MB body is not stored verbatim
+    if cut:
+        meta["truncated"] = True
     meta["type"] = kind
     if isinstance(message.get("context"), dict):
         meta["reply_to"] = message["context"].get("id")
