@@ -234,6 +234,13 @@ class Tasks(Protocol):
         """
         ...
 
+    def reassign(self, task_id: int, staff_user_id: int | None) -> dict[str, Any]:
+        """Give an open task to ``staff_user_id`` (in progress), or None to make it open and unassigned.
+
+        :raises TaskNotFound: / ValueError: the task is done or cancelled.
+        """
+        ...
+
     def check_sla(self) -> list[dict[str, Any]]:
         """Mark tasks past their SLA as breached; return the newly breached ones."""
         ...

@@ -179,6 +179,22 @@ class TaskBoard:
 
         return self._change(task_id, change)
 
+    def reassign(self, task_id: int, staff_user_id: int | None) -> dict[str, Any]:
+        """Hand an open task to another staff member (None: back to unassigned, open).
+
+        :raises TaskNotFound: / ValueError: the task is already done or cancelled.
+        """
+        def change(task: Task) -> None:
+            if task.status not in OPEN_TASK_STATUSES:
+                raise ValueError(f"task {task_id} is {task.status}; only open tasks can be reassigned")
+            task.assignee_id = staff_user_id
+            if staff_user_id is None:
+                task.status, task.claimed_at = "open", None
+            else:
+                task.status, task.claimed_at = "in_progress", now_utc()
+
+        return self._change(task_id, change)
+
     def _change(self, task_id: int, change: Any) -> dict[str, Any]:
         with Session(self.app.engine, expire_on_commit=False) as session:
             task = session.get(Task, task_id)

@@ -117,9 +117,9 @@ def render_text(app: App, req: falcon.asgi.Request, resp: falcon.asgi.Response, 
 
 
 def render(app: App, req: falcon.asgi.Request, resp: falcon.asgi.Response, template: str, *,
-           status: str = falcon.HTTP_200, **context: Any) -> None:
+           http_status: str = falcon.HTTP_200, **context: Any) -> None:
     """Answer with ``template`` (which extends ``base.html``) and the common context."""
-    resp.status = status
+    resp.status = http_status
     resp.content_type = falcon.MEDIA_HTML
     resp.set_header("Content-Security-Policy", CSP)
     resp.set_header("X-Content-Type-Options", "nosniff")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 import falcon
 
+from jack_host.builtin.conversations.staff_views import soonest_open_tasks
 from jack_host.builtin.dashboard.guard import page_guard
 from jack_host.builtin.dashboard.registry import MenuEntry, Page
 from jack_host.builtin.dashboard.rendering import render
@@ -19,19 +20,6 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 50
 STATE_LABELS = {"ai": "AI", "escalated": "Escalated", "staff": "Staff", "closed": "Closed"}
-
-
-def open_task_sla(app: App, conversation_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """For escalated conversations: the open task with the soonest SLA (its due time drives the countdown)."""
-    found: dict[int, dict[str, Any]] = {}
-    for conversation_id in conversation_ids:
-        for status in ("open", "in_progress"):
-            page = app.services.tasks.list_page(status=status, conversation_id=conversation_id, limit=1)
-            for task in page.items:
-                best = found.get(conversation_id)
-                if task.get("sla_due_at") and (best is None or task["sla_due_at"] < best["sla_due_at"]):
-                    found[conversation_id] = task
-    return found
 
 
 @falcon.before(page_guard("staff"))
@@ -60,7 +48,7 @@ class InboxResource:
             limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE,
         )
         escalated = [item["id"] for item in result.items if item["state"] == "escalated"]
-        slas = await asyncio.to_thread(open_task_sla, self.app, escalated) if escalated else {}
+        slas = await asyncio.to_thread(soonest_open_tasks, self.app.engine, escalated)
         pages = max(1, math.ceil(result.total / PAGE_SIZE))
         filters = {key: value for key, value in (("state", state), ("channel", channel), ("q", q)) if value}
 

@@ -58,13 +58,13 @@ class LoginResource:
         email, password = field(form, "email").strip(), field(form, "password")
         target = safe_next(field(form, "next"))
         if not email or not password:
-            render(self.app, req, resp, "login.html", status=falcon.HTTP_400, next=target, email=email,
+            render(self.app, req, resp, "login.html", http_status=falcon.HTTP_400, next=target, email=email,
                    error="Enter your e-mail and password.", first_run=False)
             return
         try:
             user = await sign_in(self.app, email[:320], password[:1024], req.context.client_ip)
         except falcon.HTTPError as exc:  # 401 wrong password, 429 too many attempts
-            render(self.app, req, resp, "login.html", status=exc.status, next=target, email=email,
+            render(self.app, req, resp, "login.html", http_status=exc.status, next=target, email=email,
                    error=exc.description, first_run=False)
             if exc.headers and "Retry-After" in exc.headers:
                 resp.set_header("Retry-After", exc.headers["Retry-After"])
@@ -123,17 +123,17 @@ class SetupResource:
         lock = self.app.state.setdefault(SETUP_LOCK, asyncio.Lock())
         async with lock:  # two first-run forms sent at once create one admin
             if await asyncio.to_thread(accounts.admin_exists, self.app.engine):
-                render(self.app, req, resp, "error.html", status=falcon.HTTP_409, title="Already set up",
+                render(self.app, req, resp, "error.html", http_status=falcon.HTTP_409, title="Already set up",
                        detail="An admin account exists already; sign in instead.")
                 return
             if errors:
-                render(self.app, req, resp, "setup.html", status=falcon.HTTP_400, errors=errors, values=values)
+                render(self.app, req, resp, "setup.html", http_status=falcon.HTTP_400, errors=errors, values=values)
                 return
             try:
                 user = await asyncio.to_thread(accounts.create_user, self.app.engine, values["email"], password,
                                                name=values["name"][:200], role="admin")
             except accounts.AccountError as exc:
-                render(self.app, req, resp, "setup.html", status=falcon.HTTP_400,
+                render(self.app, req, resp, "setup.html", http_status=falcon.HTTP_400,
                        errors={exc.field or "email": str(exc)}, values=values)
                 return
         refresh = await asyncio.to_thread(StaffAuth.of(self.app).tokens.issue_refresh, user.id)

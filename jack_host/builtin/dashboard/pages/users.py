@@ -1,0 +1,73 @@
+"""``/users`` (admins): create staff accounts, disable and enable them, change roles, reset passwords."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+import falcon
+
+from jack_host.builtin.dashboard.guard import field, form_data, page_guard
+from jack_host.builtin.dashboard.registry import MenuEntry, Page
+from jack_host.builtin.dashboard.rendering import error_page, flash, render, see_other
+from jack_host.builtin.staff import accounts
+from jack_host.builtin.staff.models import ROLES
+
+if TYPE_CHECKING:
+    from jack_host.contract.app import App
+
+
+@falcon.before(page_guard("admin"))
+class UsersPage:
+    def __init__(self, app: App):
+        self.app = app
+
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        users = await asyncio.to_thread(accounts.list_users, self.app.engine)
+        render(self.app, req, resp, "users.html", users=users, roles=ROLES,
+               min_password=accounts.MIN_PASSWORD_LENGTH)
+
+    async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        form = await form_data(req)
+        action = field(form, "action")
+        engine = self.app.engine
+        me = req.context.staff
+        try:
+            if action == "create":
+                user = await asyncio.to_thread(
+                    accounts.create_user, engine, field(form, "email")[:320], field(form, "password")[:1024],
+                    name=field(form, "name")[:200], role=field(form, "role"),
+                )
+                flash(req, resp, f"Account {user.email} created ({user.role}).")
+            else:
+                raw = field(form, "user_id")
+                if not raw.isdigit():
+                    raise accounts.AccountError("Which account? The form sent no account number.")
+                user_id = int(raw)
+                if user_id == me.id and action in ("disable", "role"):
+                    raise accounts.AccountError("You cannot disable or demote your own account; ask another admin.")
+                if action == "disable":
+                    user = await asyncio.to_thread(accounts.set_active, engine, user_id, False)
+                    done = "disabled; its sign-ins have ended"
+                elif action == "enable":
+                    user = await asyncio.to_thread(accounts.set_active, engine, user_id, True)
+                    done = "enabled"
+                elif action == "role":
+                    user = await asyncio.to_thread(accounts.set_role, engine, user_id, field(form, "role"))
+                    done = f"now {field(form, 'role')}"
+                elif action == "password":
+                    user = await asyncio.to_thread(accounts.set_password, engine, user_id,
+                                                   field(form, "password")[:1024])
+                    done = "has a new password; its sign-ins have ended"
+                else:
+                    raise error_page(self.app, req, falcon.HTTP_400, "Unknown action",
+                                     f"“{action}” is not something this page does.")
+                if user is None:
+                    raise accounts.AccountError(f"No staff account with id {user_id}.")
+                flash(req, resp, f"{user.email} {done}.")
+        except accounts.AccountError as exc:
+            flash(req, resp, str(exc), "error")
+        raise see_other("/users")
+
+
+PAGES = [Page("/users", UsersPage, MenuEntry("/users", "Users", "admin", 90))]
