@@ -14,8 +14,8 @@ import jack_channel_sms.plugin
 import pytest
 
 from jack_host.builtin.alerts.service import service_of
-from jack_host.contract.interfaces import Alert
-from jack_host.testing import make_app, run_jack, running_app
+from jack_host.contract.interfaces import Alert, ComponentHealth
+from jack_host.testing import make_app, run_jack, running_app, wait_until
 from jack_host.testing.fake_pagerduty import FakePagerDuty
 from jack_host.testing.fake_twilio import FakeTwilio, twilio_error_reply
 from jack_host.testing.loopback import LoopbackServer, RecordedRequest, Reply
@@ -262,3 +262,42 @@ def test_jack_alerts_test_pages_every_level_and_reports_each_route(tmp_path, fre
     assert json.loads(listed.stdout)[0]["status"] == "resolved"
     missing = run_jack(tmp_path, "alerts", "ack", "42", env=env)
     assert missing.returncode == 1 and missing.stderr.strip() == "error: no alert has id 42"
+
+
+async def test_phone_contacts_get_a_call_reading_the_alert_when_calls_are_on(tmp_path, fresh):
+    app, service, clock = build(tmp_path, fresh, ALERT_PHONE_CALLS="true")
+    await service.raise_alert(Alert("channel.whatsapp.outage", "critical", "WhatsApp & co are down", dedup_key="wa"))
+    clock.advance(5)
+    await service.run_once()
+    [call] = fresh["twilio"].matching("POST", "Calls.json")
+    form = call.form()
+    assert (form["To"], form["From"]) == ("+15550001111", "+15550100000")
+    assert "<Say>" in form["Twiml"] and "WhatsApp &amp; co are down" in form["Twiml"]
+    phone = [d for d in service.list()[0]["deliveries"] if d["route"] == "phone"][0]
+    assert phone["status"] == "sent" and phone["detail"].startswith("SMS SM") and "; call CA" in phone["detail"]
+    app.engine.dispose()
+
+
+async def test_the_health_monitor_and_forged_webhooks_raise_routed_alerts(tmp_path, fresh):
+    app, service, _ = build(tmp_path, fresh, SECURITY_FORGED_WEBHOOKS_PER_MINUTE="3")
+    app.health_monitor.started = True
+    app.health_monitor.results[("channel", "sms")] = ComponentHealth.error("Twilio answered HTTP 401")
+    await service.run_once()
+    await service.run_once()  # the same state again raises nothing new
+    [outage] = service.list()
+    assert (outage["name"], outage["type"], outage["severity"]) == ("channel.sms.outage", "channel_outage", "critical")
+    assert "Twilio answered HTTP 401" in outage["summary"] and fresh["pd"].actions() == ["trigger"]
+    app.health_monitor.results[("channel", "sms")] = ComponentHealth.connected("the Twilio account is active")
+    await service.run_once()
+    assert service.get(outage["id"])["status"] == "resolved" and fresh["pd"].actions() == ["trigger", "resolve"]
+
+    with running_app(app) as url:
+        codes = [httpx.post(url + "/webhooks/sms", data={"From": "+15550009999", "Body": "hi"}).status_code for _ in range(4)]
+        assert codes == [401] * 4
+
+        def forged():
+            return [a for a in service.list() if a["name"] == "security.forged_webhooks"]
+
+        [alert] = wait_until(forged, timeout=10, what="the forged-webhook alert")
+    assert alert["type"] == "security_alert" and "4 webhooks with a bad or missing signature" in alert["summary"]
+    app.engine.dispose()
