@@ -22,8 +22,8 @@ def app(tmp_path):
     return make_app(tmp_path, plugins=[("test_channel", testing_channel)], env={"HOTEL_NAME": "Hotel Miramar", "HOTEL_TIMEZONE": "Europe/Madrid"})
 
 
-async def _receive(app, mid: str, phone: str = "+34600111222"):
-    return await app.services.inbox.receive(InboundMessage(channel="test", channel_message_id=mid, body="hi", sender_phone=phone))
+async def _receive(app, mid: str, phone: str = "+34600111222", body: str = "hi"):
+    return await app.services.inbox.receive(InboundMessage(channel="test", channel_message_id=mid, body=body, sender_phone=phone))
 
 
 async def test_a_job_is_claimed_by_one_worker_and_reclaimed_after_its_lease(app):
@@ -109,7 +109,7 @@ def test_hotel_profile_seeded_from_settings_and_timezone_kept_in_sync(app):
 
 
 async def test_health_reports_queue_depth(app):
-    await _receive(app, "1")
+    await _receive(app, "1", body="Is my booking for next week confirmed?")  # not small talk: "hi" gets a greeting back
     extras = app.hooks.health_extras(app)
     assert extras["queue"] == {"pending": 1, "failed": 0, "replies_pending": 1, "outbox_pending": 0}
     with running_app(app) as url:

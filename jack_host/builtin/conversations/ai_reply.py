@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from jack_host.builtin.conversations.escalation import Escalation, detect, handover_text
+from jack_host.builtin.conversations.intents import Intent, lexicon
 from jack_host.builtin.conversations.tasks import DEPARTMENTS, normalize_department, normalize_priority
+from jack_host.builtin.conversations.texts import Texts, default_texts
 from jack_host.contract.interfaces import LLMRequest
 from jack_host.contract.services import (
     AICallCeilingReached,
@@ -33,7 +35,7 @@ from jack_host.contract.services import (
     KnowledgeMatch,
     NoProviderConfigured,
 )
-from jack_host.kit.language import guess_language
+from jack_host.kit.language import detect_language
 
 if TYPE_CHECKING:
     from jack_host.builtin.conversations.hotel_profile import HotelProfileService
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("jack.ai_reply")
 KNOWLEDGE_IN_PROMPT = 3
+TEXTS_KEY = "jack.conversations.texts"
 
 
 @dataclass
@@ -111,22 +114,42 @@ class Responder:
         self.app = app
         self.hotel_profile = hotel_profile
 
+    @property
+    def texts(self) -> Texts:
+        """The guest-facing texts with the hotel's TEXTS_FILE overrides (read once per app)."""
+        texts = self.app.state.get(TEXTS_KEY)
+        if texts is None:
+            override = self.app.settings.get("TEXTS_FILE") or None
+            texts = Texts.load(override) if override else default_texts()
+            self.app.state[TEXTS_KEY] = texts
+        return texts
+
+    def _hotel_language(self) -> str | None:
+        try:
+            languages = self.hotel_profile.get().get("languages") or []
+        except Exception:  # the profile table may be missing before the first migration
+            return None
+        return languages[0] if languages else None
+
     async def plan(
         self, *, body: str, conversation: dict[str, Any], guest: dict[str, Any], history: list[dict[str, Any]], message_meta: dict[str, Any]
     ) -> ReplyPlan:
-        # Evidence from this message first (the channel's word, then its stop words), then the past.
-        known_language = (
-            message_meta.get("language") or guess_language(body) or conversation.get("language") or guest.get("preferred_language")
+        # The channel's word first; else this message, read with what is known (conversation, guest, hotel).
+        known_language = message_meta.get("language") or detect_language(
+            body, conversation.get("language") or guest.get("preferred_language") or self._hotel_language()
         )
         hit = detect(body)
         if hit is not None:
             # Keywords decide without the model: a guest in an emergency needs staff now, not prose.
-            language = message_meta.get("language") or hit.language
+            language = message_meta.get("language") or known_language or hit.language
+            intent = lexicon().classify(body)
+            room = intent.room
+            summary = f"Room {room}: {_summary(body)}" if room else _summary(body)
             return ReplyPlan(
-                handover_text(language, emergency=hit.reason == "emergency"),
-                {"path": "holding", "escalation_reason": hit.reason, "language": language},
+                self.texts.handover(language, emergency=hit.reason == "emergency"),
+                {"path": "holding", "escalation_reason": hit.reason, "language": language, **({"room": room} if room else {})},
                 language,
-                Escalation(hit.reason, hit.department, hit.priority, _summary(body)),
+                Escalation(hit.reason, hit.department, hit.priority, summary),
             )
         matches = self.app.services.knowledge.search(body, limit=KNOWLEDGE_IN_PROMPT)
         request = LLMRequest(messages=self.prompt(body, history, matches, conversation), json_mode=True)
@@ -175,21 +198,54 @@ class Responder:
         return ReplyPlan(answer.reply, {"path": "llm", "language": language, **model_meta}, language)
 
     def _without_model(self, body: str, matches: list[KnowledgeMatch], known_language: str | None) -> ReplyPlan:
+        """The decision without a model: small talk answered, a request made a task, an inquiry
+        answered only from a confidently matching article, anything else handed over."""
         language = known_language
-        if matches and matches[0].confident:
-            article = matches[0].article
+        intent = self.lexicon.classify(body)
+        meta: dict[str, Any] = {"language": language, "intent": intent.kind, "intent_why": intent.why}
+        if intent.room:
+            meta["room"] = intent.room
+        if intent.kind == "small_talk":
+            kind = "thanks" if _THANKS.search(body.lower()) else "welcome"
+            return ReplyPlan(self.texts.get(kind, language), {"path": "small_talk", **meta}, language)
+        if intent.kind == "request" and intent.department:
+            summary = f"Room {intent.room}: {_summary(body)}" if intent.room else _summary(body)
+            return ReplyPlan(
+                self.texts.on_its_way(language, intent.department, intent.room),
+                {"path": "task", "department": intent.department, **meta},
+                language,
+                Escalation("guest_request", intent.department, "standard", summary, hand_over=False),
+            )
+        match = self._knowledge_match(body, matches, intent, language)
+        if match is not None:
+            article = match.article
             return ReplyPlan(
                 article["body"],
                 {"path": "knowledge", "knowledge_id": article["id"], "knowledge_title": article["title"],
-                 "score": matches[0].score, "coverage": matches[0].coverage, "language": language},
+                 "score": match.score, "coverage": match.coverage, **meta},
                 language,
             )
         return ReplyPlan(
-            handover_text(language),
-            {"path": "holding", "escalation_reason": "no_confident_answer", "language": language},
+            self.texts.handover(language),
+            {"path": "holding", "escalation_reason": "no_confident_answer", **meta},
             language,
             Escalation("no_confident_answer", "front_desk", "standard", _summary(body)),
         )
+
+    @property
+    def lexicon(self) -> Any:
+        return lexicon(self.app.settings.get("CONCEPTS_FILE") or None)
+
+    def _knowledge_match(self, body: str, matches: list[KnowledgeMatch], intent: Intent, language: str | None) -> KnowledgeMatch | None:
+        """The article to answer with: the message's own search when it is English (or of unknown
+        language) and confident, else a search for the English words of the concepts it names
+        (the articles are written in one language; "¿Se admiten perros?" looks for "pets dogs")."""
+        if language in (None, "en") and matches and matches[0].confident:
+            return matches[0]
+        if not intent.search or all(self.lexicon.concepts[c].generic for c in intent.concepts):
+            return None
+        found = self.app.services.knowledge.search(intent.search, limit=1)
+        return found[0] if found and found[0].confident else None
 
     def prompt(self, body: str, history: list[dict[str, Any]], matches: list[KnowledgeMatch], conversation: dict[str, Any]) -> list[dict[str, str]]:
         profile = self.hotel_profile.get()
@@ -230,6 +286,9 @@ class Responder:
                 messages.append({"role": "assistant", "content": prefix + item["body"]})
         messages.append({"role": "user", "content": body})
         return messages
+
+
+_THANKS = re.compile(r"thank|thx|cheers|gracias|merci|danke|grazie|obrigad|\bdank|bedankt|спасибо|谢|ありがと|감사|고맙|شكر")
 
 
 def _summary(body: str) -> str:

@@ -10,8 +10,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import yaml
+
 from jack_host import hookimpl
 from jack_host.builtin.conversations.feature import ConversationsFeature
+from jack_host.builtin.conversations.intents import Lexicon
+from jack_host.builtin.conversations.texts import TextsFileError, read_override
 from jack_host.builtin.conversations.worker import Worker
 from jack_host.config.settings import Setting
 from jack_host.contract.interfaces import Inbox
@@ -27,6 +31,28 @@ WORKER_KEY = "jack.conversations.worker"
 def _check_clock(value: str) -> str | None:
     if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value or ""):
         return "a 24-hour time such as 15:00"
+    return None
+
+
+def _check_texts_file(value: str) -> str | None:
+    if not value:
+        return None
+    try:
+        read_override(Path(value))
+    except TextsFileError as exc:
+        return str(exc).split(": ", 1)[-1]
+    return None
+
+
+def _check_concepts_file(value: str) -> str | None:
+    if not value:
+        return None
+    try:
+        Lexicon.from_files(Path(value))
+    except OSError as exc:
+        return f"cannot read {value} ({exc.strerror})"
+    except (ValueError, AttributeError, re.error, yaml.YAMLError) as exc:
+        return f"{value} is not a concepts file ({str(exc).splitlines()[0]})"
     return None
 
 
@@ -52,6 +78,10 @@ def jack_settings_validators() -> list[Setting]:
         Setting("OUTBOX_BACKOFF_SECONDS", float, 2.0, "first retry delay of a failed send; doubles each time", minimum=0),
         Setting("OUTBOX_MAX_BACKOFF_SECONDS", float, 300.0, "longest delay between two send attempts", minimum=0),
         Setting("AI_HISTORY_MESSAGES", int, 10, "recent messages of the conversation shown to the model", minimum=0),
+        Setting("TEXTS_FILE", str, "", "YAML file overriding guest-facing texts (hand-over, holding, on its way...) per language",
+                check=_check_texts_file),
+        Setting("CONCEPTS_FILE", str, "", "YAML file adding the hotel's own words to the request/inquiry vocabulary",
+                check=_check_concepts_file),
     ]
 
 

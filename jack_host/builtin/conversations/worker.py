@@ -263,7 +263,9 @@ class Worker:
                 return None
             now = now_utc()
             meta = {**plan.meta}
-            if plan.escalation:
+            # A request ("send towels") is a task while the AI keeps the conversation; other escalations hand it over.
+            handed_over = plan.escalation is not None and plan.escalation.hand_over
+            if handed_over:
                 meta["escalated"] = True
             reply = SimpleNamespace(
                 conversation_id=conversation.id, channel=conversation.channel, direction="outbound", sender="ai", body=plan.body,
@@ -273,7 +275,7 @@ class Worker:
             reply.error = reply.provider_message_id = reply.channel_message_id = None
             send_job_id = jobs.enqueue_now(connection, "send", reply.id, conversation.id, held_by=self.id, lease_seconds=self.lease_seconds)
             conversation.language = conversation.language or plan.language
-            conversation.state = "escalated" if plan.escalation else conversation.state
+            conversation.state = "escalated" if handed_over else conversation.state
             conversation.last_message_at = conversation.updated_at = now
             connection.execute(sql.AI_ANSWERED, {"cid": conversation.id, "at": now, "language": plan.language, "state": conversation.state})
             if plan.language and not guest_data.get("preferred_language"):
@@ -295,7 +297,8 @@ class Worker:
             events.append(("message.created", message_dict(cast(Message, reply), conversation.guest_address)))
             if task is not None:
                 conversation_data = conversation_dict(cast(Conversation, conversation), session.get(Guest, conversation.guest_id))
-                events.append(("conversation.escalated", {**conversation_data, "reason": plan.escalation.reason, "task_id": task.id}))
+                if handed_over:
+                    events.append(("conversation.escalated", {**conversation_data, "reason": plan.escalation.reason, "task_id": task.id}))
                 events.append(("conversation.updated", conversation_data))
                 events.append(("task.created", task_dict(task)))
         for event_type, payload in events:

@@ -9,9 +9,19 @@ A match is *confident* (the AI may answer from it without a model) when:
   (default 0: any match; BM25 values depend on the size of the knowledge base,
   so a hotel with many articles may raise it), and
 - it contains at least ``KB_MIN_COVERAGE`` (default 0.5) of the question's
-  content words (stop words in en/es/fr/de removed, accents and plural ``s``
-  ignored), and at least one of them is in its title or tags, so a word that
-  merely appears in a long body does not count as "about this".
+  topical content words (see below; stop words removed, accents, plural ``s`` and ``-ing`` ignored,
+  "check-out"/"check out"/"checkout" one word), and at least one of them is in
+  its title or tags, so a word that merely appears in a long body does not count
+  as "about this", and
+- it contains EVERY topical word of the question: words such as "time", "open",
+  "price", "room" or "hotel" (:data:`GENERIC_TERMS`) say what is asked about a
+  topic, not which topic, so they may be missing; "checkout" may not ("What time
+  is checkout?" is not answered by the check-in article).
+
+The candidates are ranked by how much of the question they cover, then by how
+much of their own title the question names ("What time is breakfast?" is the
+"Breakfast" article, not "Breakfast Price"), then by BM25.  When two articles
+tie on all of that, neither is confident: a hand-over beats a coin toss.
 """
 
 from __future__ import annotations
@@ -67,23 +77,63 @@ class ImportReport:
 
 @functools.lru_cache(maxsize=20_000)
 def stem(word: str) -> str:
-    """A crude, language-neutral stem: folded, trailing plural ``s``/``es`` removed (remembered: a
+    """A crude, language-neutral stem: folded, trailing plural ``s``/``es`` and ``ing`` removed (remembered: a
     hotel's vocabulary is small, and every search stems the words of the articles it ranks)."""
     word = fold(word)
-    if len(word) > 4 and word.endswith("es"):
+    if len(word) > 5 and word.endswith("ing"):
+        return word[:-3]
+    if len(word) > 4 and (word.endswith(("ches", "shes")) or (word.endswith("es") and word[-3] in "sxz")):
         return word[:-2]
-    if len(word) > 3 and word.endswith("s"):
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
     return word
+
+
+#: Words written apart or hyphenated that mean one thing ("check-out", "check out" -> "checkout").
+COMPOUNDS = [
+    (re.compile(r"\bcheck[\s-]?out\b"), "checkout"),
+    (re.compile(r"\bcheck[\s-]?in\b"), "checkin"),
+    (re.compile(r"\bwi[\s-]?fi\b"), "wifi"),
+    (re.compile(r"\bwake[\s-]?up\b"), "wakeup"),
+    (re.compile(r"\bhair[\s-]?dryers?\b"), "hairdryer"),
+    (re.compile(r"\bkey[\s-]?cards?\b"), "keycard"),
+    (re.compile(r"\be[\s-]?mail\b"), "email"),
+]
+#: The FTS phrases a compound also matches in the index (which keeps the words apart).
+COMPOUND_PHRASES = {"checkout": "check out", "checkin": "check in", "wifi": "wi fi", "wakeup": "wake up",
+                    "hairdryer": "hair dryer", "keycard": "key card"}
+#: Words that say what is asked about a topic, not which topic: they rank, but need not be covered.
+GENERIC_TERMS = frozenset(stem(w) for w in (
+    "time times hour hours open opening opened close closing until till long today tonight tomorrow "
+    "price prices cost costs much many charge fee free available availability possible allowed allow "
+    "hotel room rooms here there nearby near nearest closest close far around area "
+    "get got need want like know tell find use using offer have has do does make go going come "
+    "any anything something kind type way one ones also still please thanks thank option options choice "
+    "bring leave take put keep see stay able work works big large small size "
+    # the same in the other languages guests write in (a hotel may keep articles in Spanish or German)
+    "hora horas horario heure heures horaire uhr zeit ora orario tijd precio prix preis prezzo preco cuanto combien "
+    "habitacion chambre zimmer camera quarto kamer abierto ouvert geoffnet aperto aberto"
+    "day days night nights morning evening week per each every guest guests hi hello"
+).split())
+
+
+def fold_compounds(text: str) -> str:
+    """Folded text with :data:`COMPOUNDS` joined, for matching questions and articles alike."""
+    folded = fold(text)
+    for pattern, joined in COMPOUNDS:
+        folded = pattern.sub(joined, folded)
+    return folded
 
 
 def content_terms(query: str) -> list[str]:
     """The query's meaningful words as stems, in order, without duplicates."""
     seen: dict[str, None] = {}
-    for word in words(query):
+    for word in words(fold_compounds(query)):
         if word in ALL_STOPWORDS or fold(word) in ALL_STOPWORDS or len(word) < 2:
             continue
         seen.setdefault(stem(word), None)
+    if "when" in words(query):
+        seen.setdefault("time", None)  # "when is X" asks for X's time, as "what time is X" does
     return list(seen)
 
 
@@ -201,18 +251,24 @@ class KnowledgeBase(Knowledge):
         terms = content_terms(query)
         if not terms:
             return []
+        pool = max(limit * 4, 12)  # re-ranked below: BM25 alone prefers short articles over the right one
         if self.engine.dialect.name == "sqlite":
-            ranked = self._fts(terms, limit)
+            ranked = self._fts(terms, pool)
         else:
-            ranked = self._scan(terms, limit)
+            ranked = self._scan(terms, pool)
         min_score = float(self.settings.get("KB_MIN_SCORE") or 0.0)
         min_coverage = float(self.settings.get("KB_MIN_COVERAGE") or 0.5)
-        matches = []
-        for article, score in ranked:
-            coverage, in_heading = _coverage(terms, article)
-            confident = score >= min_score and coverage >= min_coverage and in_heading
-            matches.append(KnowledgeMatch(article_dict(article), round(score, 4), round(coverage, 3), confident))
-        return matches
+        topical = [t for t in terms if t not in GENERIC_TERMS]
+        graded = []
+        for position, (article, score) in enumerate(ranked):
+            fit = _fit(terms, topical, article)
+            confident = bool(topical) and score >= min_score and fit.coverage >= min_coverage and fit.in_heading and fit.all_topical
+            key = (fit.all_topical, fit.coverage, fit.any_coverage, fit.heading_hits, fit.title_named, -position)
+            graded.append((key, KnowledgeMatch(article_dict(article), round(score, 4), round(fit.coverage, 3), confident)))
+        graded.sort(key=lambda pair: pair[0], reverse=True)
+        if len(graded) > 1 and graded[0][1].confident and graded[0][0][:5] == graded[1][0][:5]:
+            graded[0][1].confident = False  # two articles fit equally well: do not guess
+        return [match for _, match in graded[:limit]]
 
     def best_confident(self, query: str) -> KnowledgeMatch | None:
         matches = self.search(query, limit=1)
@@ -220,7 +276,9 @@ class KnowledgeBase(Knowledge):
 
     def _fts(self, terms: list[str], limit: int) -> list[tuple[Any, float]]:
         # Each term is quoted (no FTS syntax from guests) and prefix-matched (towel -> towels).
-        match = " OR ".join(f'"{term}"*' for term in terms)
+        match = " OR ".join(
+            f'"{term}"* OR "{COMPOUND_PHRASES[term]}"' if term in COMPOUND_PHRASES else f'"{term}"*' for term in terms
+        )
         with self.engine.connect() as connection:
             rows = connection.execute(_FTS_SEARCH, {"match": match, "limit": limit}).mappings().all()
         return [(SimpleNamespace(**{k: v for k, v in row.items() if k != "score"}), float(row["score"])) for row in rows]
@@ -287,15 +345,42 @@ def _required(value: Any, name: str) -> str:
     return text_value
 
 
-def _coverage(terms: list[str], article: KnowledgeArticle) -> tuple[float, bool]:
-    all_stems = {stem(w) for w in words(f"{article.title} {article.body} {article.category} {article.tags}")}
-    heading_stems = {stem(w) for w in words(f"{article.title} {article.tags.replace(',', ' ')}")}
+@dataclass
+class _Fit:
+    coverage: float  # share of the question's topical words the article contains
+    any_coverage: float  # share of all its words, generic ones too ("open" for "pool opening hours")
+    in_heading: bool  # one of them is in its title or tags
+    heading_hits: int  # how many topical words are in its title or tags
+    all_topical: bool  # every topical word is in it
+    title_named: float  # share of the title's words the question names
 
-    def present(term: str, stems: set[str]) -> bool:
-        return any(s == term or (len(term) >= 4 and s.startswith(term)) for s in stems)
 
-    covered = [t for t in terms if present(t, all_stems)]
-    return len(covered) / len(terms), any(present(t, heading_stems) for t in covered)
+def _stems(text: str) -> set[str]:
+    return {stem(w) for w in words(fold_compounds(text)) if w not in ALL_STOPWORDS}
+
+
+def _present(term: str, stems: set[str]) -> bool:
+    """``term`` is one of ``stems``, or a stem extends it by a few letters (towel/towelling, not safe/safety)."""
+    return any(s == term or (len(term) >= 5 and s.startswith(term) and len(s) - len(term) <= 3) for s in stems)
+
+
+def _fit(terms: list[str], topical: list[str], article: Any) -> _Fit:
+    all_stems = _stems(f"{article.title} {article.body} {article.category} {article.tags}")
+    heading_stems = _stems(f"{article.title} {article.tags.replace(',', ' ')}")
+    title_stems = _stems(article.title)
+    # Coverage counts the topical words when there are any: "until", "available" or "hotel" missing
+    # from the Room Service article does not make it less about room service.
+    counted = topical or terms
+    covered = [t for t in counted if _present(t, all_stems)]
+    named = [s for s in title_stems if _present(s, set(terms))]
+    return _Fit(
+        coverage=len(covered) / len(counted),
+        any_coverage=sum(1 for t in terms if _present(t, all_stems)) / len(terms),
+        in_heading=any(_present(t, heading_stems) for t in covered),
+        heading_hits=sum(1 for t in topical if _present(t, heading_stems)),
+        all_topical=all(_present(t, all_stems) for t in topical),
+        title_named=len(named) / max(len(title_stems), 1),
+    )
 
 
 def _parse_yaml(path: Path, content: str) -> list[dict[str, Any]]:
