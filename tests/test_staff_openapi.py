@@ -32,7 +32,9 @@ from jack_host.testing import make_app, running_app
 from tests.staff_helpers import bearer, env, guest_says, make_users, token_for
 
 #: Routes under /api/v1 that other features add; they are not the staff plugin's to describe.
-OTHER_FEATURES = {"/api/v1/costs": "jack.costs"}
+OTHER_FEATURES = {"/api/v1/costs": "jack.costs", "/api/v1/audit": "jack.audit", "/api/v1/apps": "jack.app_settings",
+                  "/api/v1/apps/{plugin}": "jack.app_settings", "/api/v1/apps/{plugin}/settings": "jack.app_settings",
+                  "/api/v1/apps/{plugin}/test": "jack.app_settings"}
 
 
 def served_routes(app) -> dict[str, tuple[str, set[str]]]:

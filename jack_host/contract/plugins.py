@@ -29,6 +29,8 @@ ENTRY_POINT_GROUP = "jack"
 #: ``jack.host`` is the core's settings and doctor items; the rest are the built-in features.
 DEFAULT_PLUGINS = {
     "jack.host": "jack_host.cli.host_plugin",
+    "jack.audit": "jack_host.builtin.audit.plugin",
+    "jack.app_settings": "jack_host.builtin.app_settings.plugin",
     "jack.alerts": "jack_host.builtin.alerts.plugin",
     "jack.llm": "jack_host.builtin.llm.plugin",
     "jack.backups": "jack_host.builtin.backups.plugin",
