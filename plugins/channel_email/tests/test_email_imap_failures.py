@@ -29,10 +29,11 @@ def test_doctor_checks_the_imap_certificate(make_mail_app):
     assert not untrusted.ok and "certificate verify failed" in untrusted.detail
 
 
-def test_an_imap_outage_loses_nothing(tmp_path, make_email_app, smtp):
+def test_an_imap_outage_while_polling_loses_nothing(tmp_path, make_email_app, smtp):
+    # Polling (IDLE off); test_email_idle_and_folders.py loses the connection under an open IDLE.
     with Dovecot(tmp_path / "outage") as server:
         server.deliver(guest_mail("Written before the outage."))
-        app = make_email_app(**server.env(), IMAP_POLL_SECONDS="0.1")
+        app = make_email_app(**server.env(), IMAP_POLL_SECONDS="0.1", IMAP_IDLE="false")
         server.stop()
         with running_app(app):
             reader = app.channels["email"].reader
@@ -47,7 +48,8 @@ def test_an_imap_outage_loses_nothing(tmp_path, make_email_app, smtp):
                                                                  "Written while Jack could not reach the mail server."]
 
 
-def test_a_crash_between_storing_and_marking_seen_answers_once(make_mail_app, dovecot, smtp):
+def test_a_stored_mail_left_unseen_is_answered_once_after_a_restart(make_mail_app, dovecot, smtp):
+    # In process and quick; test_email_crash.py SIGKILLs a real `jack serve` at that point.
     app = make_mail_app()
     mail = guest_mail("Is the spa open on Sundays?")
     dovecot.deliver(mail)

@@ -68,15 +68,18 @@ def test_auto_replies_and_bounces_are_never_answered(make_mail_app, dovecot, smt
     assert inbound_messages(app) == [] and smtp.received == []
 
 
-def test_html_only_mail_reaches_jack_as_text(make_mail_app, dovecot, smtp):
-    app = make_mail_app()
+def test_html_only_mail_reaches_the_model_as_text(make_mail_app, dovecot, smtp, fake_openai):
+    app = make_mail_app(**fake_openai.env())
     dovecot.deliver(guest_mail("", html="<html><body><p>Can I get a <b>late checkout</b>?</p>"
                                         "<div class='sig'>--<br>Anna</div></body></html>"))
     with running_app(app):
-        smtp.wait_for(1)
+        smtp.wait_for(1, timeout=90)
     [message] = inbound_messages(app)
     assert message.body == "Can I get a **late checkout**?"
     assert message.meta["email"]["body_source"] == "html"
+    prompt = fake_openai.completion_requests()[-1].json()["messages"]
+    assert prompt[-1]["content"].endswith("Can I get a **late checkout**?")
+    assert not any("<" in m["content"] or "Anna" in m["content"] for m in prompt if m["role"] == "user")
 
 
 def test_japanese_and_arabic_mails_round_trip(make_mail_app, dovecot, smtp):
@@ -90,6 +93,11 @@ def test_japanese_and_arabic_mails_round_trip(make_mail_app, dovecot, smtp):
     assert sorted(m["Subject"] for m in answers) == sorted(["Re: 予約について", "Re: حجز"])
     names = {m.meta["sender_name"] for m in inbound_messages(app)}
     assert names == {"山田 花子", "ليلى"}
+    # The answers (the hand-over text, no model here) come back in the guest's script, intact.
+    by_guest = {m["To"]: text_of(m) for m in answers}
+    assert "メッセージをありがとうございます" in by_guest["hanako@example.jp"], by_guest
+    assert "شكرًا لرسالتك" in by_guest["layla@example.com"], by_guest
+    assert {part.get_content_charset() for m in answers for part in m.walk() if part.get_content_maintype() == "text"} == {"utf-8"}
 
 
 def test_attachments_are_recorded_by_name_type_and_size(make_mail_app, dovecot, smtp):
