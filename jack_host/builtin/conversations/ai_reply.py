@@ -3,8 +3,15 @@
 The model gets the hotel profile, the best-matching knowledge articles and the
 recent history, and must return one JSON object::
 
-    {"reply": "...", "language": "es", "confident": true, "needs_human": false,
-     "department": "front_desk", "urgency": "standard", "reason": ""}
+    {"reply": "...", "language": "es", "intent": "inquiry", "confident": true,
+     "needs_human": false, "department": "front_desk", "urgency": "standard",
+     "room": "412", "reason": ""}
+
+``intent`` ``request`` makes a task for ``department`` while the AI keeps the
+conversation (the reply tells the guest it is on its way).  The no-model rules
+guard the model: an emergency keyword is urgent before any model is asked, and a
+message the rules read as a request (something broken, "send towels") becomes a
+task even when the model only answered it.
 
 Anything else (no JSON, no reply text) counts as "no confident answer" and
 escalates.  Every plan records how it was made in ``meta["path"]``:
@@ -63,6 +70,12 @@ class ModelAnswer:
     department: str
     urgency: str
     reason: str
+    #: ``inquiry``, ``request``, ``small_talk`` or ``other``.
+    intent: str = "inquiry"
+    room: str | None = None
+
+
+MODEL_INTENTS = ("inquiry", "request", "small_talk", "other")
 
 
 def parse_model_answer(text: str) -> ModelAnswer | None:
@@ -90,6 +103,9 @@ def parse_model_answer(text: str) -> ModelAnswer | None:
     if not reply.strip() and not needs_human:
         return None
     language = data.get("language")
+    intent = str(data.get("intent") or "inquiry").strip().lower()
+    room = data.get("room")
+    room_text = str(room).strip()[:12] if isinstance(room, (str, int)) and not isinstance(room, bool) and str(room).strip() else None
     return ModelAnswer(
         reply=reply.strip(),
         language=language.strip().lower()[:8] if isinstance(language, str) and language.strip() else None,
@@ -98,6 +114,8 @@ def parse_model_answer(text: str) -> ModelAnswer | None:
         department=normalize_department(data.get("department")),
         urgency=normalize_priority(data.get("urgency")),
         reason=str(data.get("reason") or "")[:200],
+        intent=intent if intent in MODEL_INTENTS else "other",
+        room=room_text if room_text and re.fullmatch(r"[A-Za-z0-9-]{1,12}", room_text) else None,
     )
 
 
@@ -187,6 +205,21 @@ class Responder:
                 Escalation("no_confident_answer", "front_desk", "standard", _summary(body)),
             )
         language = answer.language or known_language
+        rules = self.lexicon.classify(body)
+        if answer.intent == "request" or (rules.kind == "request" and not answer.needs_human):
+            # A request is a task, whoever read it: the model's department first, the rules' when the
+            # model took it for a question (it would have answered "towels are in the wardrobe").
+            department = answer.department if answer.intent == "request" else rules.department or "front_desk"
+            room = answer.room or rules.room
+            summary = f"Room {room}: {_summary(body)}" if room else _summary(body)
+            reply = answer.reply if answer.intent == "request" and answer.reply else self.texts.on_its_way(language, department, room)
+            return ReplyPlan(
+                reply,
+                {"path": "llm", "language": language, "intent": "request", "department": department,
+                 "intent_source": "model" if answer.intent == "request" else "rules", **({"room": room} if room else {}), **model_meta},
+                language,
+                Escalation("guest_request", department, answer.urgency if answer.intent == "request" else "standard", summary, hand_over=False),
+            )
         if answer.needs_human or not answer.confident:
             reason = "model_needs_human" if answer.needs_human else "no_confident_answer"
             return ReplyPlan(
@@ -267,15 +300,24 @@ class Responder:
             f"You are the concierge of {profile['name']}, answering a guest on the {conversation['channel']} channel.\n\n"
             "Hotel facts:\n" + "\n".join(facts) + "\n\n"
             "Knowledge articles that may answer the guest:\n" + articles + "\n\n"
-            "Answer only from the hotel facts and the articles. Be brief and warm. Write the reply in the language the "
-            "guest writes in. If the facts and articles do not answer the question, do not guess: set confident to false "
-            "and say a colleague will follow up. Set needs_human to true when the guest asks for a person, complains, "
-            "reports an emergency, or asks for something staff must do (bring items, fix something, a booking change).\n\n"
+            "Answer only from the hotel facts and the articles. Be brief and warm. Always write the reply in the "
+            "language the guest writes in (their last message), even when the articles are in another language. "
+            "If the facts and articles do not answer the question, do not guess: set confident to false and say a "
+            "colleague will follow up.\n"
+            "Set intent to \"request\" when the guest asks staff to bring, do or fix something (towels, cleaning, "
+            "a broken shower, room service, a taxi, a wake-up call, a new key card): name the department that acts "
+            "(housekeeping for items and cleaning, maintenance for anything broken, food_beverage for food, drinks "
+            "and table bookings, concierge for taxis, tours and tickets, front_desk for keys, wake-up calls, "
+            "check-out and billing, security for noise and safety), give the room number if the guest said it, and "
+            "tell the guest in the reply that it is on its way. Set intent to \"inquiry\" for a question, "
+            "\"small_talk\" for a greeting or thanks, \"other\" for anything else. Set needs_human to true when "
+            "the guest asks for a person, complains, reports an emergency (urgency urgent, department security) "
+            "or wants a booking change.\n\n"
             "Respond with one JSON object and nothing else:\n"
             '{"reply": "text for the guest", "language": "ISO 639-1 code of the guest\'s language", '
-            '"confident": true, "needs_human": false, '
+            '"intent": "inquiry/request/small_talk/other", "confident": true, "needs_human": false, '
             f'"department": "one of {"/".join(DEPARTMENTS)}", "urgency": "urgent/high/standard/low", '
-            '"reason": "why staff are needed, if they are"}'
+            '"room": "room number or null", "reason": "why staff are needed, if they are"}'
         )
         messages = [{"role": "system", "content": system}]
         for item in history:
