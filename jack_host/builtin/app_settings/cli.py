@@ -13,7 +13,12 @@ from jack_host.contract.services import AppSettings, Audit
 
 @click.group()
 def secrets() -> None:
-    """The secrets stored by the dashboard (Engine > Apps), encrypted with ENCRYPTION_KEY."""
+    """The secrets stored by the dashboard (Engine > Apps), encrypted with ENCRYPTION_KEY.
+
+    \b
+    Example:
+      OLD_ENCRYPTION_KEY=<the previous key> jack secrets rotate --old-key-env OLD_ENCRYPTION_KEY
+    """
 
 
 @secrets.command("rotate")

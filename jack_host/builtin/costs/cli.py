@@ -14,7 +14,12 @@ from jack_host.contract.services import Audit
 
 @click.group()
 def costs() -> None:
-    """AI and SMS spend, budgets and the cost dashboard metrics."""
+    """AI and SMS spend, budgets and the cost dashboard metrics.
+
+    \b
+    Example:
+      jack costs report --days 7
+    """
 
 
 @costs.command("report")

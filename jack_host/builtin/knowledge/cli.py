@@ -14,7 +14,13 @@ from jack_host.contract.services import Audit
 
 @click.group("kb")
 def kb() -> None:
-    """Manage the knowledge base the AI answers from."""
+    """Manage the knowledge base the AI answers from.
+
+    \b
+    Examples:
+      jack kb import faq.yaml
+      jack kb search "breakfast hours"
+    """
 
 
 @kb.command("import")

@@ -13,7 +13,12 @@ from jack_host.contract.services import Audit
 
 @click.group()
 def users() -> None:
-    """Manage staff accounts (sign-in for the dashboard and the staff API)."""
+    """Manage staff accounts (sign-in for the dashboard and the staff API).
+
+    \b
+    Example:
+      jack users create-admin --email manager@hotel.example
+    """
 
 
 @users.command("create-admin")

@@ -9,15 +9,14 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import boto3
-from boto3.s3.transfer import TransferConfig
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from jack_host.contract.interfaces import BackupDestination, BackupError, ComponentHealth, StoredBackup
 from jack_host.kit.backup_files import is_backup_key, parse_iso, sha256_file
 
 if TYPE_CHECKING:
+    from boto3.s3.transfer import TransferConfig
+
     from jack_host.contract.app import App
 
 log = logging.getLogger("jack.backups.s3")
@@ -59,6 +58,10 @@ class S3Destination(BackupDestination):
     def client(self) -> Any:
         """A boto3 client; credentials from AWS_* settings (.env) or the standard AWS chain."""
         if self._client is None:
+            # boto3 costs every `jack` command 0.25 s at import: only a command that talks to S3 loads it.
+            import boto3
+            from botocore.config import Config
+
             credentials = {
                 "aws_access_key_id": self._get("AWS_ACCESS_KEY_ID") or None,
                 "aws_secret_access_key": self._get("AWS_SECRET_ACCESS_KEY") or None,
@@ -78,6 +81,8 @@ class S3Destination(BackupDestination):
         return self._client
 
     def transfer_config(self) -> TransferConfig:
+        from boto3.s3.transfer import TransferConfig  # boto3 off the start-up path, as in client()
+
         return TransferConfig(
             multipart_threshold=int(self.app.settings.get("S3_MULTIPART_THRESHOLD_MB") or 64) * MB,
             multipart_chunksize=int(self.app.settings.get("S3_MULTIPART_CHUNK_MB") or 64) * MB,
