@@ -226,15 +226,17 @@ class GaugeRefresher:
             v.health_consecutive_failures = 0
 
     async def start(self) -> None:
-        await self.refresh()
+        """Start refreshing (the first reading at once, without holding up the start)."""
         self._tasks = [
-            asyncio.create_task(self._every(self.interval, self.refresh), name="jack-metrics-refresh"),
+            asyncio.create_task(self._every(self.interval, self.refresh, first_at_once=True), name="jack-metrics-refresh"),
             asyncio.create_task(self._every(self.health_interval, self.check_health), name="jack-health-failures"),
         ]
 
-    async def _every(self, interval: float, work: Any) -> None:
+    async def _every(self, interval: float, work: Any, first_at_once: bool = False) -> None:
         while True:
-            await asyncio.sleep(interval)
+            if not first_at_once:
+                await asyncio.sleep(interval)
+            first_at_once = False
             started = time.monotonic()
             try:
                 await work()
