@@ -6,7 +6,8 @@ connection is ready for the next command. Any line from the server ends the wait
 searches the folder again, which costs one command and never misses a mail.
 
 Blocking; run it in a worker thread. The socket is watched with ``select`` in short slices rather
-than a socket timeout, because a timed-out ``makefile`` reader refuses every later read.
+than a socket timeout, because a timed-out ``makefile`` reader refuses every later read; bytes
+already in ``imaplib``'s buffer or in the TLS layer count as readable too.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import imaplib
 import itertools
 import select
+import ssl
 import threading
 import time
 
@@ -27,7 +29,22 @@ def supports_idle(client: imaplib.IMAP4) -> bool:
     return "IDLE" in client.capabilities
 
 
+def _buffered(client: imaplib.IMAP4) -> bool:
+    """Whether ``imaplib``'s reader already holds bytes (a line that came with the ``+ idling``)."""
+    sock = client.socket()
+    timeout = sock.gettimeout()
+    sock.setblocking(False)  # so peek() never waits on an empty buffer
+    try:
+        return bool(client.file.peek(1))
+    except (BlockingIOError, ssl.SSLWantReadError):
+        return False
+    finally:
+        sock.settimeout(timeout)
+
+
 def _readable(client: imaplib.IMAP4, seconds: float) -> bool:
+    if _buffered(client):
+        return True
     sock = client.socket()
     pending = getattr(sock, "pending", None)  # an SSL socket may hold decrypted bytes select cannot see
     if pending is not None and pending():
