@@ -87,6 +87,9 @@ class ImapReader:
             if status == "OK" and data and data[-1]:
                 client.capabilities = tuple(data[-1].decode(errors="replace").upper().split())
             if self.processed_folder:
+                if _same_folder(self.processed_folder, self.setting("IMAP_FOLDER") or "INBOX"):
+                    # Moving a mail into the folder it came from would hand it over again, forever.
+                    raise imaplib.IMAP4.error("IMAP_PROCESSED_FOLDER must differ from IMAP_FOLDER")
                 self._ensure_folder(client, self.processed_folder)
         except BaseException:
             with contextlib.suppress(Exception):
@@ -271,6 +274,11 @@ class ImapReader:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+
+def _same_folder(a: str, b: str) -> bool:
+    # INBOX is case-insensitive (RFC 3501); other names are not.
+    return a == b or a.upper() == b.upper() == "INBOX"
 
 
 def _quoted(folder: str) -> str:

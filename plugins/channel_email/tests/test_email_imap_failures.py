@@ -22,6 +22,11 @@ def test_health_needs_both_logins_and_names_the_failing_one(make_mail_app, smtp)
     assert refused.state == "error" and refused.detail.startswith("IMAP 127.0.0.1") and "authentication failed" in refused.detail.lower()
 
 
+def test_a_processed_folder_equal_to_the_read_folder_is_refused(make_mail_app, smtp):
+    health = asyncio.run(make_mail_app(IMAP_PROCESSED_FOLDER="inbox").channels["email"].health())
+    assert health.state == "error" and health.detail.endswith("IMAP_PROCESSED_FOLDER must differ from IMAP_FOLDER")
+
+
 def test_doctor_checks_the_imap_certificate(make_mail_app):
     checks = {c.name: c for c in run_doctor(make_mail_app())[0] if c.name.startswith("E-mail")}
     assert checks["E-mail IMAP over TLS"].ok, checks["E-mail IMAP over TLS"].line()
