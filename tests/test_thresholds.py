@@ -75,6 +75,7 @@ def test_a_flapping_value_pages_once_then_escalates_and_resolves_once():
     assert raised[0].severity == "warning" and not raised[0].resolved
     assert "above the warning level of 20" in raised[0].summary
     assert raised[1].severity == "critical" and raised[1].details["level"] == 50
+    assert raised[1].details["alert_type"] == "guest_complaint_sla"  # the routing table's duty manager
     assert raised[2].resolved and raised[2].details["value"] == 5
     assert len(alerts.raised) == 3  # no other threshold paged on this registry
 

@@ -156,7 +156,7 @@ def test_promtool_fires_what_jack_fires(walk, tmp_path: Path, monkeypatch):
     for minute in range(MINUTES):
         for t in THRESHOLDS:
             expected = [
-                {"exp_labels": {"severity": s, "threshold": t.name}, "exp_annotations": annotations[(t.alertname, s)]}
+                {"exp_labels": {"severity": s, "threshold": t.name, "alert_type": t.alert_type}, "exp_annotations": annotations[(t.alertname, s)]}
                 for s in SEVERITIES if (t.name, s) in walk["firing"][minute]
             ]
             tests.append({"eval_time": f"{minute}m", "alertname": t.alertname, "exp_alerts": expected})

@@ -122,7 +122,7 @@ class ThresholdEvaluator:
             name=f"threshold.{t.name}",
             severity=page.severity,  # type: ignore[arg-type]
             summary=summary,
-            details={"threshold": t.name, "value": page.value, "level": level, "unit": t.unit,
+            details={"threshold": t.name, "alert_type": t.alert_type, "value": page.value, "level": level, "unit": t.unit,
                      "warning": lv.warning, "critical": lv.critical, "expr": t.expr, "action": t.action},
             dedup_key=f"threshold.{t.name}",
             resolved=page.resolved,

@@ -43,7 +43,7 @@ def rules_document(levels: list[Levels], interval_seconds: float) -> dict[str, A
             }
             if lv.keep_firing_seconds > 0:
                 rule["keep_firing_for"] = duration(lv.keep_firing_seconds)
-            rule["labels"] = {"severity": severity, "threshold": t.name}
+            rule["labels"] = {"severity": severity, "threshold": t.name, "alert_type": t.alert_type}
             rule["annotations"] = {
                 "summary": f"{t.title} above the {severity} level of {number(lv.level(severity))} ({t.unit})",
                 "description": f"{t.action}. Jack raises the same alert itself as threshold.{t.name}.",

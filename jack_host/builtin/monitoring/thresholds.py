@@ -38,6 +38,8 @@ class Threshold:
     op: str = ">"
     #: Seconds the level must hold before the alert fires; ``None``: ``THRESHOLD_FOR_SECONDS``.
     for_seconds: float | None = None
+    #: The alert-routing table's type (``details["alert_type"]``): who is paged.
+    alert_type: str = "other"
 
     @property
     def setting_prefix(self) -> str:
@@ -58,13 +60,14 @@ THRESHOLDS: tuple[Threshold, ...] = (
         "Restart the service, page on-call",
         "sum(jack_health_check_consecutive_failures)",
         lambda h: h.value_sum("jack_health_check_consecutive_failures"),
-        op=">=", for_seconds=0,
+        op=">=", for_seconds=0, alert_type="container_unhealthy",
     ),
     Threshold(
         "response_time_p95", "JackHighResponseTime", "Response time (p95)", "seconds", 2, 5,
         "Investigate, scale if needed",
         P95_HTTP,
         lambda h: h.quantile(0.95, "jack_http_request_duration_seconds_bucket", 300),
+        alert_type="container_unhealthy",
     ),
     Threshold(
         "error_rate", "HighErrorRate", "Error rate (5xx)", "percent of responses", 1, 5,
@@ -72,30 +75,35 @@ THRESHOLDS: tuple[Threshold, ...] = (
         '100 * sum(rate(jack_http_responses_total{status_class="5xx"}[5m])) / sum(rate(jack_http_responses_total[5m]))',
         lambda h: scale(100, divide(h.rate_sum("jack_http_responses_total", 300, status_class="5xx"),
                                     h.rate_sum("jack_http_responses_total", 300))),
+        alert_type="container_unhealthy",
     ),
     Threshold(
         "database_size", "JackDatabaseSizeHigh", "Database size", "GB", 5, 8,
         "Archive old conversations",
         "sum(jack_database_size_bytes) / 1e9",
         lambda h: divide(h.value_sum("jack_database_size_bytes"), 1e9),
+        alert_type="database_error",
     ),
     Threshold(
         "disk_usage", "JackDiskUsageHigh", "Disk usage", "percent of the data volume", 70, 90,
         "Clean up logs, expand disk",
         "100 * sum(jack_data_volume_used_bytes) / sum(jack_data_volume_size_bytes)",
         lambda h: scale(100, divide(h.value_sum("jack_data_volume_used_bytes"), h.value_sum("jack_data_volume_size_bytes"))),
+        alert_type="container_unhealthy",
     ),
     Threshold(
         "memory_usage", "JackMemoryUsageHigh", "Memory usage", "percent of the memory limit", 70, 90,
         "Restart, investigate leak",
         "100 * sum(process_resident_memory_bytes) / sum(jack_memory_limit_bytes)",
         lambda h: scale(100, divide(h.value_sum("process_resident_memory_bytes"), h.value_sum("jack_memory_limit_bytes"))),
+        alert_type="container_unhealthy",
     ),
     Threshold(
         "cpu_usage", "JackCPUUsageHigh", "CPU usage (sustained)", "percent of the CPU limit", 70, 90,
         "Scale up, investigate",
         "100 * sum(rate(process_cpu_seconds_total[5m])) / sum(jack_cpu_limit_cores)",
         lambda h: scale(100, divide(h.rate_sum("process_cpu_seconds_total", 300), h.value_sum("jack_cpu_limit_cores"))),
+        alert_type="container_unhealthy",
     ),
     Threshold(
         "message_queue_depth", "JackMessageQueueBacklog", "Message queue depth", "messages waiting", 100, 500,
@@ -108,24 +116,28 @@ THRESHOLDS: tuple[Threshold, ...] = (
         "Check channel status",
         "60 * sum(rate(jack_webhook_failures_total[5m]))",
         lambda h: scale(60, h.rate_sum("jack_webhook_failures_total", 300)),
+        alert_type="channel_outage",
     ),
     Threshold(
         "ai_latency_p95", "JackAILatencyHigh", "AI latency (p95)", "seconds", 5, 10,
         "Check AI provider status",
         P95_AI,
         lambda h: h.quantile(0.95, "jack_ai_request_duration_seconds_bucket", 300),
+        alert_type="ai_provider_down",
     ),
     Threshold(
         "escalation_queue", "JackEscalationQueueHigh", "Escalation queue", "conversations waiting for staff", 20, 50,
         "Alert supervisors",
         "sum(jack_escalation_queue_depth)",
         lambda h: h.value_sum("jack_escalation_queue_depth"),
+        alert_type="guest_complaint_sla",
     ),
     Threshold(
         "sla_breaches", "JackSLABreaches", "SLA breaches", "per hour", 5, 10,
         "Page duty manager",
         "3600 * sum(rate(jack_sla_breaches_total[1h]))",
         lambda h: scale(3600, h.rate_sum("jack_sla_breaches_total", 3600)),
+        alert_type="guest_complaint_sla",
     ),
 )
 
