@@ -16,10 +16,11 @@ RUN apt-get update \
 
 # Install from a throw-away source folder so /app holds only data, never code.
 WORKDIR /tmp/jack-src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY jack_host ./jack_host
 COPY plugins ./plugins
-RUN pip install --no-cache-dir . ./plugins/* \
+# requirements.lock pins every dependency, so two builds of one commit install the same versions.
+RUN pip install --no-cache-dir -c requirements.lock . ./plugins/* \
  && jack plugins list \
  && rm -rf /tmp/jack-src
 
