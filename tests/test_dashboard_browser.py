@@ -130,12 +130,19 @@ def test_a_guest_message_appears_live_staff_take_over_and_the_guest_sees_the_rep
     reply = staff.locator("li.msg.outbound").last
     expect(reply.locator(".status")).to_have_text(re.compile("^(sent|delivered|read)$"), timeout=TIMEOUT)
 
-    staff.get_by_label("Notes").fill("Allergic to feathers")
+    staff.get_by_role("textbox", name="Notes", exact=True).fill("Allergic to feathers")
     staff.get_by_role("button", name="Save profile").click()
-    expect(staff.get_by_label("Notes")).to_have_value("Allergic to feathers")
+    expect(staff.get_by_role("textbox", name="Notes", exact=True)).to_have_value("Allergic to feathers")
     conversation_id = int(staff.url.rsplit("/", 1)[1])
     guest_id = app.services.conversations.get_conversation(conversation_id)["guest_id"]
     assert app.services.conversations.get_guest(guest_id)["notes"] == "Allergic to feathers"
+
+    # A private note stays with the staff: listed on the page, never sent to the guest.
+    staff.get_by_label("New note").fill("Called the room: guest asleep, try after 9.")
+    staff.get_by_role("button", name="Add note").click()
+    expect(staff.locator(".notes li")).to_have_text([re.compile("Called the room: guest asleep, try after 9.")])
+    expect(guest.locator(".msg .body")).not_to_contain_text(["Called the room"])
+    assert all("Called the room" not in m["body"] for m in app.services.conversations.history(conversation_id))
 
 
 def test_the_staff_role_is_refused_apps_users_and_costs_in_the_menu_the_browser_and_directly(server, browser):

@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING, Any
 import falcon
 
 from jack_host.builtin.conversations.guest_profile_edit import EDITABLE, GuestNotFound, update_guest
+from jack_host.builtin.conversations.staff_notes import NoteError, add_note, list_notes
 from jack_host.builtin.conversations.staff_views import guest_conversations, soonest_open_tasks
 from jack_host.builtin.dashboard.guard import field, form_data, page_guard
 from jack_host.builtin.dashboard.pages.inbox import STATE_LABELS
 from jack_host.builtin.dashboard.registry import Page
 from jack_host.builtin.dashboard.rendering import error_page, flash, render, see_other
+from jack_host.builtin.staff import accounts
 from jack_host.contract.services import ConversationNotFound
 
 if TYPE_CHECKING:
@@ -77,10 +79,12 @@ class ConversationPage:
         conversation = await self._load(req, conversation_id)
         messages, conversations = await asyncio.to_thread(full_history, self.app, conversation)
         slas = await asyncio.to_thread(soonest_open_tasks, self.app.engine, [conversation_id])
+        notes = await asyncio.to_thread(list_notes, self.app.engine, conversation_id)
+        names = {u.id: u.name or u.email for u in await asyncio.to_thread(accounts.list_users, self.app.engine)}
         template = "conversation_live.html" if req.get_param("fragment") == "history" else "conversation.html"
         render(self.app, req, resp, template, conversation=conversation, guest=conversation.get("guest") or {},
                messages=messages, conversations=conversations, states=STATE_LABELS, sla=slas.get(conversation_id),
-               reply_error=None)
+               notes=notes, names=names)
 
     async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, conversation_id: int) -> None:
         conversation = await self._load(req, conversation_id)
@@ -105,6 +109,10 @@ class ConversationPage:
             elif action == "close":
                 pipeline.close(conversation_id)
                 flash(req, resp, "Conversation closed.")
+            elif action == "note":
+                await asyncio.to_thread(add_note, self.app.engine, conversation_id, req.context.staff.id,
+                                        field(form, "note"))
+                flash(req, resp, "Note added (staff only).")
             elif action == "guest":
                 fields = {name: field(form, name) for name in EDITABLE}
                 await asyncio.to_thread(update_guest, self.app.engine, conversation["guest_id"], **fields)
@@ -116,7 +124,7 @@ class ConversationPage:
             raise error_page(self.app, req, falcon.HTTP_404, "No such conversation", str(exc)) from None
         except GuestNotFound as exc:
             raise error_page(self.app, req, falcon.HTTP_404, "No such guest", str(exc)) from None
-        except ValueError as exc:
+        except (NoteError, ValueError) as exc:
             flash(req, resp, str(exc), "error")
         raise see_other(here)
 
