@@ -198,6 +198,11 @@ def test_a_knowledge_article_edited_in_the_browser_changes_the_next_guest_answer
     expect(page.locator("#try-answer")).to_contain_text("knowledge article “Breakfast hours”")
     check_page(page, "knowledge-try-it")
 
+    changes = app.services.audit.entries(target="knowledge:").items
+    assert [e["action"] for e in changes][:2] == ["knowledge.update", "knowledge.create"]
+    assert changes[0]["actor"] == "duty@hotel.test" and "roof terrace" in changes[0]["new"]["body"]
+    assert "Garden Room" in changes[0]["old"]["body"]
+
     guest_asks(guest, "And what time is breakfast on Sunday?")
     expect(guest.locator(".msg.other .body").last).to_have_text(
         "Breakfast is served from 6:30 to 11:00 on the roof terrace.", timeout=TIMEOUT)
@@ -241,6 +246,12 @@ def test_tasks_board_and_users_pages_by_keyboard_and_mouse(server, browser):
     night = next(u for u in accounts.list_users(app.engine) if u.email == "night@hotel.test")
     assert night.role == "manager" and not night.active
     assert accounts.verify_password(night.password_hash, "another long passphrase")
+    logged = app.services.audit.entries(target=f"user:{night.id}").items
+    assert [e["action"] for e in reversed(logged)] == ["user.create", "user.role", "user.password", "user.disable"]
+    assert {e["actor"] for e in logged} == {"gm@hotel.test"}
+    assert (logged[0]["old"], logged[0]["new"]) == ({"active": True}, {"active": False})
+    assert (logged[2]["old"], logged[2]["new"]) == ({"role": "staff"}, {"role": "manager"})
+    assert "another long passphrase" not in str(logged)
 
     # Keyboard only: the skip link is the first stop and lands on the main content.
     page.keyboard.press("Tab")

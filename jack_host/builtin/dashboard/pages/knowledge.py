@@ -15,6 +15,7 @@ import falcon
 
 from jack_host.builtin.conversations.ai_reply import Responder
 from jack_host.builtin.conversations.feature import ConversationsFeature
+from jack_host.builtin.dashboard.audit_trail import audit
 from jack_host.builtin.dashboard.guard import field, form_data, page_guard
 from jack_host.builtin.dashboard.pages.conversation import answered_by
 from jack_host.builtin.dashboard.registry import MenuEntry, Page
@@ -92,21 +93,32 @@ class KnowledgePage:
         if not has_role(req.context.staff, "manager"):
             raise error_page(self.app, req, falcon.HTTP_403, "Not for your role",
                              "Editing the knowledge base needs the manager role or higher.")
+        who = req.context.staff.email
         try:
             if action == "create":
                 article = await asyncio.to_thread(knowledge.create, **article_fields(form))
+                await audit(self.app, who, "knowledge.create", f"knowledge:{article['id']}", None, article)
                 flash(req, resp, f"Article “{article['title']}” created.")
             elif action == "update":
                 article_id = int(field(form, "article_id") or 0)
-                article = await asyncio.to_thread(knowledge.update, article_id, **article_fields(form))
+                before = await asyncio.to_thread(knowledge.get, article_id)
+                fields = article_fields(form)
+                article = await asyncio.to_thread(knowledge.update, article_id, **fields)
+                await audit(self.app, who, "knowledge.update", f"knowledge:{article_id}",
+                            {k: (before or {}).get(k) for k in fields}, fields)
                 flash(req, resp, f"Article “{article['title']}” saved.")
             elif action == "delete":
                 article_id = int(field(form, "article_id") or 0)
+                before = await asyncio.to_thread(knowledge.get, article_id)
                 if not await asyncio.to_thread(knowledge.delete, article_id):
                     raise ArticleNotFound(f"knowledge article {article_id} does not exist")
+                await audit(self.app, who, "knowledge.delete", f"knowledge:{article_id}", before, None)
                 flash(req, resp, "Article deleted.")
             elif action == "import":
-                report = await asyncio.to_thread(self._import, field(form, "format"), field(form, "content"))
+                kind = field(form, "format")
+                report = await asyncio.to_thread(self._import, kind, field(form, "content"))
+                await audit(self.app, who, "knowledge.import", "knowledge:*", None,
+                            {"format": kind, "added": report.added, "updated": report.updated})
                 flash(req, resp, f"Imported: {report.summary()}.")
             else:
                 raise error_page(self.app, req, falcon.HTTP_400, "Unknown action",

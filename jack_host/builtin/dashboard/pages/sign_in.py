@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import falcon
 
+from jack_host.builtin.dashboard.audit_trail import audit
 from jack_host.builtin.dashboard.guard import (
     check_csrf,
     clear_session,
@@ -136,6 +137,7 @@ class SetupResource:
                 render(self.app, req, resp, "setup.html", http_status=falcon.HTTP_400,
                        errors={exc.field or "email": str(exc)}, values=values)
                 return
+        await audit(self.app, user.email, "user.create", f"user:{user.id}", None, {**user.as_dict(), "via": "first run"})
         refresh = await asyncio.to_thread(StaffAuth.of(self.app).tokens.issue_refresh, user.id)
         set_session(self.app, req, resp, user, refresh)
         flash(req, resp, f"Welcome, {user.name or user.email}: your admin account is ready.")

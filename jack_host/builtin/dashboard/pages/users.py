@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import falcon
 
+from jack_host.builtin.dashboard.audit_trail import audit
 from jack_host.builtin.dashboard.guard import field, form_data, page_guard
 from jack_host.builtin.dashboard.registry import MenuEntry, Page
 from jack_host.builtin.dashboard.rendering import error_page, flash, render, see_other
@@ -38,12 +39,14 @@ class UsersPage:
                     accounts.create_user, engine, field(form, "email")[:320], field(form, "password")[:1024],
                     name=field(form, "name")[:200], role=field(form, "role"),
                 )
+                await audit(self.app, me.email, "user.create", f"user:{user.id}", None, user.as_dict())
                 flash(req, resp, f"Account {user.email} created ({user.role}).")
             else:
                 raw = field(form, "user_id")
                 if not raw.isdigit():
                     raise accounts.AccountError("Which account? The form sent no account number.")
                 user_id = int(raw)
+                before = await asyncio.to_thread(accounts.get_user, engine, user_id)
                 if user_id == me.id and action in ("disable", "role"):
                     raise accounts.AccountError("You cannot disable or demote your own account; ask another admin.")
                 if action == "disable":
@@ -62,8 +65,12 @@ class UsersPage:
                 else:
                     raise error_page(self.app, req, falcon.HTTP_400, "Unknown action",
                                      f"“{action}” is not something this page does.")
-                if user is None:
+                if user is None or before is None:
                     raise accounts.AccountError(f"No staff account with id {user_id}.")
+                changed = {"disable": "active", "enable": "active", "role": "role"}.get(action)
+                old, new = ({changed: getattr(before, changed)}, {changed: getattr(user, changed)}) if changed else \
+                    ({"password": "old"}, {"password": "new"})  # the audit log masks password values
+                await audit(self.app, me.email, f"user.{action}", f"user:{user_id}", old, new)
                 flash(req, resp, f"{user.email} {done}.")
         except accounts.AccountError as exc:
             flash(req, resp, str(exc), "error")
