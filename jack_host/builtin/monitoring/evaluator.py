@@ -117,7 +117,8 @@ class ThresholdEvaluator:
         if page.resolved:
             summary = f"{t.title} is back below its levels ({shown})"
         else:
-            summary = f"{t.title} is {shown}: above the {page.severity} level of {level:g} ({t.action})"
+            above = "at or above" if t.op == ">=" else "above"
+            summary = f"{t.title} is {shown}: {above} the {page.severity} level of {level:g} ({t.action})"
         return Alert(
             name=f"threshold.{t.name}",
             severity=page.severity,  # type: ignore[arg-type]

@@ -45,7 +45,8 @@ def rules_document(levels: list[Levels], interval_seconds: float) -> dict[str, A
                 rule["keep_firing_for"] = duration(lv.keep_firing_seconds)
             rule["labels"] = {"severity": severity, "threshold": t.name, "alert_type": t.alert_type}
             rule["annotations"] = {
-                "summary": f"{t.title} above the {severity} level of {number(lv.level(severity))} ({t.unit})",
+                "summary": f"{t.title} {'at or above' if t.op == '>=' else 'above'} the {severity} level of "
+                           f"{number(lv.level(severity))} ({t.unit})",
                 "description": f"{t.action}. Jack raises the same alert itself as threshold.{t.name}.",
             }
             rules.append(rule)
