@@ -103,7 +103,8 @@ def base_env() -> dict[str, str]:
     return {
         "LOG_LEVEL": "warning",
         "WEBCHAT_SESSIONS_PER_ADDRESS_PER_MINUTE": "1000000",
-        "WEBCHAT_MESSAGES_PER_MINUTE": "1000000",
+        "WEBCHAT_RATE_LIMIT_PER_MINUTE": "1000000",
+        "WEBCHAT_MESSAGES_PER_ADDRESS_PER_MINUTE": "1000000",
         "AI_MAX_CALLS_PER_MINUTE": "1000000",
         "JWT_SECRET": "bench-" + uuid.uuid4().hex,
     }
@@ -140,7 +141,7 @@ async def webchat_guest(base_url: str, deadline: float, run: Run) -> None:
                        ping_interval=None, max_queue=64)
     try:
         await ws.send(json.dumps({"type": "hello", "protocol": 1, "token": None, "language": "en"}))
-        while json.loads(await ws.recv())["type"] != "history":
+        while json.loads(await asyncio.wait_for(ws.recv(), 30))["type"] != "history":
             pass
         number = 0
         while time.monotonic() < deadline:
@@ -153,6 +154,8 @@ async def webchat_guest(base_url: str, deadline: float, run: Run) -> None:
                     frame = json.loads(await asyncio.wait_for(ws.recv(), 30))
                     if frame.get("type") == "message" and frame.get("sender") not in (None, "guest"):
                         break
+                    if frame.get("type") == "error":
+                        raise RuntimeError(f"the server refused a message: {frame}")
             except TimeoutError:
                 run.errors += 1
                 continue
