@@ -177,3 +177,14 @@ def test_health_check_failures_count_in_a_row_and_page_at_two():
     # Failures 1, 2 (warning at once: checks already count in a row), 0 (still firing: hysteresis), then 1..5 (critical).
     assert pages[:2] == [(2, "warning", False), (5, "critical", False)]
     assert values.health_failures_total == 7 and values.health_checks_total == 9
+
+
+def test_doctor_reports_a_warning_level_above_its_critical_level():
+    from jack_host.builtin.monitoring.plugin import jack_doctor_checks
+
+    bad, = jack_doctor_checks(types.SimpleNamespace(settings=Settings(THRESHOLD_DISK_USAGE_WARNING=95)))
+    assert not bad.ok and bad.must_fix
+    assert bad.detail == ("THRESHOLD_DISK_USAGE_WARNING=95 is above THRESHOLD_DISK_USAGE_CRITICAL=90; "
+                          "expected a warning level at or below the critical one")
+    good, = jack_doctor_checks(types.SimpleNamespace(settings=Settings()))
+    assert good.ok

@@ -6,6 +6,7 @@ routes, escalation and on-call are the alerts feature's.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from jack_host.contract.app import App
 
 STATE = "jack.monitoring"
+log = logging.getLogger("jack.monitoring")
 
 
 @hookimpl
@@ -44,6 +46,8 @@ def jack_add_routes(app: App) -> None:
 @hookimpl
 def jack_startup(app: App) -> Any:
     async def start() -> None:
+        for problem in level_problems(app.settings):
+            log.error("alert thresholds: %s", problem)
         state = app.state.setdefault(STATE, {"values": GaugeValues()})
         refresher = GaugeRefresher(app, state["values"])
         await refresher.start()
