@@ -188,3 +188,21 @@ def test_doctor_reports_a_warning_level_above_its_critical_level():
                           "expected a warning level at or below the critical one")
     good, = jack_doctor_checks(types.SimpleNamespace(settings=Settings()))
     assert good.ok
+
+
+def test_a_page_the_alerts_service_refused_is_sent_at_the_next_evaluation():
+    app, alerts = fake_app(THRESHOLD_FOR_SECONDS=0)
+    refusals = [RuntimeError("database is locked")]
+    original = alerts.raise_alert
+
+    async def flaky(alert: Alert) -> Any:
+        if refusals:
+            raise refusals.pop()
+        return await original(alert)
+
+    alerts.raise_alert = flaky  # type: ignore[method-assign]
+    queue = Gauge("jack_escalation_queue_depth", "test", registry=app.metrics)
+    clock = Clock()
+    pages = walk(ThresholdLoop(app, clock=clock), clock, queue, [30, 30, 30])
+    assert pages == [("warning", False), ("warning", False)]  # refused, then sent; not again after that
+    assert [(a.severity, a.resolved) for a in alerts.raised] == [("warning", False)]

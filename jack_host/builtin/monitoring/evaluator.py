@@ -67,6 +67,8 @@ class Page:
     severity: str
     resolved: bool
     value: float | None
+    #: What had been paged before (restored when the page could not be sent, so the next evaluation retries).
+    previous: str | None = None
 
 
 @dataclass
@@ -98,10 +100,10 @@ class ThresholdEvaluator:
             top = next((s for s in reversed(SEVERITIES) if self.states[(t.name, s)].firing), None)
             paged = self.paged[t.name]
             if top is not None and RANK[top] > RANK[paged]:
-                pages.append(Page(t.name, top, False, value))
+                pages.append(Page(t.name, top, False, value, paged))
                 self.paged[t.name] = top
             elif top is None and paged is not None:
-                pages.append(Page(t.name, paged, True, value))
+                pages.append(Page(t.name, paged, True, value, paged))
                 self.paged[t.name] = None
         return pages
 
@@ -153,8 +155,9 @@ class ThresholdLoop:
                 continue
             try:
                 await alerts.raise_alert(self.evaluator.alert_for(page))
-            except Exception:  # the next evaluation must still happen
+            except Exception:  # the next evaluation must still happen, and tries this page again
                 log.exception("could not raise the alert of threshold %s", page.threshold)
+                self.evaluator.paged[page.threshold] = page.previous
         return pages
 
     def start(self) -> None:
