@@ -34,7 +34,8 @@ from tests.staff_helpers import bearer, env, guest_says, make_users, token_for
 #: Routes under /api/v1 that other features add; they are not the staff plugin's to describe.
 OTHER_FEATURES = {"/api/v1/costs": "jack.costs", "/api/v1/audit": "jack.audit", "/api/v1/apps": "jack.app_settings",
                   "/api/v1/apps/{plugin}": "jack.app_settings", "/api/v1/apps/{plugin}/settings": "jack.app_settings",
-                  "/api/v1/apps/{plugin}/test": "jack.app_settings"}
+                  "/api/v1/apps/{plugin}/test": "jack.app_settings", "/api/v1/alerts": "jack.alerts",
+                  "/api/v1/alerts/{alert_id:int}/ack": "jack.alerts", "/api/v1/alerts/{alert_id:int}/resolve": "jack.alerts"}
 
 
 def served_routes(app) -> dict[str, tuple[str, set[str]]]:
