@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jack_host.testing import JackProcess, make_app, run_jack
 
-FEATURE_HEADS = {"alerts_0001", "app_settings_0001", "audit_0001", "conversations_0003", "costs_0001", "email_0001", "knowledge_0001", "sms_0001",
+FEATURE_HEADS = {"alerts_0002", "app_settings_0001", "audit_0001", "conversations_0003", "costs_0001", "email_0001", "knowledge_0001", "sms_0001",
                  "staff_0002", "webchat_0001"}
 
 
@@ -32,14 +32,14 @@ def test_a_new_database_gets_every_feature_in_dependency_order(tmp_path):
     migrated = run_jack(tmp_path, "db", "migrate")
     assert migrated.returncode == 0, migrated.stderr
     assert migrated.stdout.strip() == (
-        "Applied 14 migration(s): host_0001, alerts_0001, app_settings_0001, audit_0001, conversations_0001, conversations_0002, conversations_0003, costs_0001, email_0001, knowledge_0001, sms_0001,"
+        "Applied 15 migration(s): host_0001, alerts_0001, alerts_0002, app_settings_0001, audit_0001, conversations_0001, conversations_0002, conversations_0003, costs_0001, email_0001, knowledge_0001, sms_0001,"
         " staff_0001, staff_0002, webchat_0001"
     )
     status = run_jack(tmp_path, "db", "status").stdout.splitlines()
     lines = {line.split()[0]: line.split()[1:] for line in status[1:-1]}
     assert lines == {
         "host": ["host_0001", "up", "to", "date"],
-        "alerts": ["alerts_0001", "up", "to", "date"],
+        "alerts": ["alerts_0002", "up", "to", "date"],
         "app_settings": ["app_settings_0001", "up", "to", "date"],
         "audit": ["audit_0001", "up", "to", "date"],
         "conversations": ["conversations_0003", "up", "to", "date"],
@@ -67,7 +67,7 @@ def test_a_database_made_by_jack_0_1_upgrades_in_place_with_no_data_lost(tmp_pat
     # only the SMS plugin's tables are new (0.1 kept its opt-outs and keyword messages in jack_state),
     # and staff_0002 adds the sign-in counters and the token version; conversations_0002 folds split guests (none here)
     assert status.returncode == 0, status.stderr
-    assert status.stdout.splitlines()[-1] == "pending:  app_settings_0001, audit_0001, conversations_0002, conversations_0003, email_0001, sms_0001, staff_0002  (run `jack db migrate`)", status.stdout
+    assert status.stdout.splitlines()[-1] == "pending:  alerts_0002, app_settings_0001, audit_0001, conversations_0002, conversations_0003, email_0001, sms_0001, staff_0002  (run `jack db migrate`)", status.stdout
 
     migrated = run_jack(tmp_path, "db", "migrate")
     assert migrated.returncode == 0, migrated.stderr
@@ -77,6 +77,7 @@ def test_a_database_made_by_jack_0_1_upgrades_in_place_with_no_data_lost(tmp_pat
     assert (after.pop("sms_keyword_events"), after.pop("sms_opt_outs")) == (1, 0)
     assert after.pop("email_messages") == 0  # email_0001: the e-mail channel's new, empty thread index
     assert after.pop("staff_login_counters") == 0  # staff_0002: sign-in attempts, counted in the database
+    assert (after.pop("alert_incidents"), after.pop("alert_deliveries")) == (0, 0)  # alerts_0002: alert state and pages
     assert after.pop("staff_notes") == 0  # conversations_0003: the dashboard's private staff notes, new and empty
     # app_settings_0001 and audit_0001: the dashboard's settings and the audit log, new and empty
     assert (after.pop("app_settings"), after.pop("app_settings_key"), after.pop("audit_log")) == (0, 0, 0)
