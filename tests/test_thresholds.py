@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 from click.testing import CliRunner
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from jack_host.builtin.monitoring.evaluator import ThresholdLoop
 from jack_host.builtin.monitoring.gauges import GaugeRefresher, GaugeValues, MonitoringCollector
@@ -206,3 +206,23 @@ def test_a_page_the_alerts_service_refused_is_sent_at_the_next_evaluation():
     pages = walk(ThresholdLoop(app, clock=clock), clock, queue, [30, 30, 30])
     assert pages == [("warning", False), ("warning", False)]  # refused, then sent; not again after that
     assert [(a.severity, a.resolved) for a in alerts.raised] == [("warning", False)]
+
+
+def test_ai_latency_pages_per_provider():
+    app, alerts = fake_app(THRESHOLD_FOR_SECONDS=0)
+    latency = Histogram("jack_ai_request_duration_seconds", "test", ["provider"], buckets=(1, 5, 10, 15), registry=app.metrics)
+    clock = Clock()
+    loop = ThresholdLoop(app, clock=clock)
+
+    async def run() -> None:
+        for _ in range(3):
+            for _ in range(10):
+                latency.labels(provider="primary").observe(12)  # p95 in (10, 15]: critical
+                latency.labels(provider="ollama").observe(0.5)
+            await loop.run_once()
+            clock.now += 60
+
+    asyncio.run(run())
+    assert [(a.dedup_key, a.severity) for a in alerts.raised] == [("threshold.ai_latency_p95.primary", "critical")]
+    assert alerts.raised[0].details["provider"] == "primary"
+    assert alerts.raised[0].summary.startswith("AI latency (p95) of provider primary is 14.75 seconds: above the critical level of 10")

@@ -6,7 +6,8 @@ Prometheus evaluates the exported rules: a level *fires* once its condition has 
 ``for`` seconds, and keeps firing until the condition has been false for ``keep_firing_for``
 seconds (the hysteresis that keeps a flapping value from paging again and again).
 
-Each threshold is one alert, ``dedup_key="threshold.<name>"``: raised once when its warning (or
+Each threshold is one alert, ``dedup_key="threshold.<name>"`` (the AI latency one per provider,
+``threshold.ai_latency_p95.<provider>``): raised once when its warning (or
 critical) level fires, raised again as critical when the critical level fires later, and
 resolved once when no level fires any more.  A critical alert whose value falls back to the
 warning level stays open as it is: going down a level never pages.
@@ -69,19 +70,37 @@ class Page:
     value: float | None
     #: What had been paged before (restored when the page could not be sent, so the next evaluation retries).
     previous: str | None = None
+    #: The value of the threshold's ``by`` label (``""`` for the thresholds without one).
+    key: str = ""
 
 
 @dataclass
 class ThresholdEvaluator:
-    """The thresholds' state over time; :meth:`evaluate` is pure bookkeeping, :meth:`page` talks to Alerts."""
+    """The thresholds' state over time; :meth:`evaluate` is pure bookkeeping, :meth:`alert_for` words the alerts."""
 
     levels: list[Levels]
     history: SampleHistory = field(default_factory=lambda: SampleHistory(windowed=WINDOWED_SERIES))
 
     def __post_init__(self) -> None:
-        self.states = {(lv.threshold.name, s): LevelState() for lv in self.levels for s in SEVERITIES}
-        self.paged: dict[str, str | None] = {lv.threshold.name: None for lv in self.levels}
-        self.values: dict[str, float | None] = {}
+        #: ``(threshold, key, severity)`` -> the level's state; ``key`` is the ``by`` label's value.
+        self.states: dict[tuple[str, str, str], LevelState] = {}
+        #: ``(threshold, key)`` -> the severity paged and not resolved yet.
+        self.paged: dict[tuple[str, str], str | None] = {}
+        self.values: dict[str, float | None | dict[str, float | None]] = {}
+
+    def _values_of(self, lv: Levels) -> dict[str, float | None]:
+        t = lv.threshold
+        try:
+            result = t.value(self.history)
+        except Exception:  # one broken metric must not stop the other thresholds
+            log.exception("threshold %s could not be evaluated", t.name)
+            result = None
+        self.values[t.name] = result
+        values = dict(result) if isinstance(result, dict) else {"": result}
+        for name, key, _ in self.states:  # a series that went away has no value: its levels recover
+            if name == t.name:
+                values.setdefault(key, None)
+        return values
 
     def evaluate(self, at: float, snapshot: Snapshot) -> list[Page]:
         """Add one scrape taken at ``at`` (seconds) and return the pages it causes, in threshold order."""
@@ -89,45 +108,46 @@ class ThresholdEvaluator:
         pages = []
         for lv in self.levels:
             t = lv.threshold
-            try:
-                value = t.value(self.history)
-            except Exception:  # one broken metric must not stop the other thresholds
-                log.exception("threshold %s could not be evaluated", t.name)
-                value = None
-            self.values[t.name] = value
-            for severity in SEVERITIES:
-                self.states[(t.name, severity)].update(at, t.crosses(value, lv.level(severity)), lv.for_seconds, lv.keep_firing_seconds)
-            top = next((s for s in reversed(SEVERITIES) if self.states[(t.name, s)].firing), None)
-            paged = self.paged[t.name]
-            if top is not None and RANK[top] > RANK[paged]:
-                pages.append(Page(t.name, top, False, value, paged))
-                self.paged[t.name] = top
-            elif top is None and paged is not None:
-                pages.append(Page(t.name, paged, True, value, paged))
-                self.paged[t.name] = None
+            for key, value in sorted(self._values_of(lv).items()):
+                for severity in SEVERITIES:
+                    state = self.states.setdefault((t.name, key, severity), LevelState())
+                    state.update(at, t.crosses(value, lv.level(severity)), lv.for_seconds, lv.keep_firing_seconds)
+                top = next((s for s in reversed(SEVERITIES) if self.states[(t.name, key, s)].firing), None)
+                paged = self.paged.get((t.name, key))
+                if top is not None and RANK[top] > RANK[paged]:
+                    pages.append(Page(t.name, top, False, value, paged, key))
+                    self.paged[(t.name, key)] = top
+                elif top is None and paged is not None:
+                    pages.append(Page(t.name, paged, True, value, paged, key))
+                    self.paged[(t.name, key)] = None
         return pages
 
-    def firing(self) -> set[tuple[str, str]]:
-        """``(threshold, severity)`` of every level firing now (what Prometheus would list)."""
-        return {key for key, state in self.states.items() if state.firing}
+    def firing(self) -> set[tuple[str, str, str]]:
+        """``(threshold, severity, key)`` of every level firing now (what Prometheus would list)."""
+        return {(name, severity, key) for (name, key, severity), state in self.states.items() if state.firing}
 
     def alert_for(self, page: Page) -> Alert:
         lv = next(lv for lv in self.levels if lv.threshold.name == page.threshold)
         t = lv.threshold
         shown = "no data" if page.value is None or math.isnan(page.value) else f"{page.value:.4g} {t.unit}"
+        title = f"{t.title} of {t.by} {page.key}" if t.by else t.title
         level = lv.level(page.severity)
         if page.resolved:
-            summary = f"{t.title} is back below its levels ({shown})"
+            summary = f"{title} is back below its levels ({shown})"
         else:
             above = "at or above" if t.op == ">=" else "above"
-            summary = f"{t.title} is {shown}: {above} the {page.severity} level of {level:g} ({t.action})"
+            summary = f"{title} is {shown}: {above} the {page.severity} level of {level:g} ({t.action})"
+        details: dict[str, Any] = {"threshold": t.name, "alert_type": t.alert_type, "value": page.value, "level": level,
+                                   "unit": t.unit, "warning": lv.warning, "critical": lv.critical, "expr": t.expr,
+                                   "action": t.action}
+        if t.by:
+            details[t.by] = page.key
         return Alert(
             name=f"threshold.{t.name}",
             severity=page.severity,  # type: ignore[arg-type]
             summary=summary,
-            details={"threshold": t.name, "alert_type": t.alert_type, "value": page.value, "level": level, "unit": t.unit,
-                     "warning": lv.warning, "critical": lv.critical, "expr": t.expr, "action": t.action},
-            dedup_key=f"threshold.{t.name}",
+            details=details,
+            dedup_key=f"threshold.{t.name}" + (f".{page.key}" if t.by else ""),
             resolved=page.resolved,
         )
 
@@ -157,7 +177,7 @@ class ThresholdLoop:
                 await alerts.raise_alert(self.evaluator.alert_for(page))
             except Exception:  # the next evaluation must still happen, and tries this page again
                 log.exception("could not raise the alert of threshold %s", page.threshold)
-                self.evaluator.paged[page.threshold] = page.previous
+                self.evaluator.paged[(page.threshold, page.key)] = page.previous
         return pages
 
     def start(self) -> None:
@@ -184,6 +204,6 @@ def describe(evaluator: ThresholdEvaluator) -> list[dict[str, Any]]:
     return [
         {"threshold": lv.threshold.name, "value": evaluator.values.get(lv.threshold.name),
          "warning": lv.warning, "critical": lv.critical,
-         "firing": [s for s in SEVERITIES if (lv.threshold.name, s) in firing]}
+         "firing": sorted((s, key) for name, s, key in firing if name == lv.threshold.name)}
         for lv in evaluator.levels
     ]

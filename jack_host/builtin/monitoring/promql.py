@@ -180,13 +180,19 @@ class SampleHistory:
 
     def quantile(self, q: float, bucket_name: str, seconds: float) -> float | None:
         """``histogram_quantile(q, sum by (le) (rate(bucket_name[seconds])))``."""
+        return self.quantile_by(q, bucket_name, seconds, "").get("")
+
+    def quantile_by(self, q: float, bucket_name: str, seconds: float, by: str) -> dict[str, float | None]:
+        """``histogram_quantile(q, sum by (le, <by>) (rate(bucket_name[seconds])))``, keyed by the ``by`` label's value."""
         if not self.points:
-            return None
-        by_le: dict[float, float] = {}
+            return {}
+        groups: dict[str, dict[float, float]] = {}
         for key, rate in self.rate_by_series(bucket_name, seconds).items():
-            le = dict(key[1]).get("le")
+            labels = dict(key[1])
+            le = labels.get("le")
             if le is None:
                 continue
             bound = math.inf if le == "+Inf" else float(le)
+            by_le = groups.setdefault(labels.get(by, "") if by else "", {})
             by_le[bound] = by_le.get(bound, 0.0) + rate
-        return histogram_quantile(q, by_le)
+        return {group: histogram_quantile(q, by_le) for group, by_le in groups.items()}

@@ -32,14 +32,17 @@ class Threshold:
     action: str
     #: PromQL of the value compared with the level.
     expr: str
-    #: The same value computed from Jack's samples (``None``: no data, nothing fires).
-    value: Callable[[SampleHistory], float | None]
+    #: The same value computed from Jack's samples (``None``: no data, nothing fires); with ``by``,
+    #: one value per value of that label (``{"primary": 6.2, "ollama": 0.4}``).
+    value: Callable[[SampleHistory], float | None | dict[str, float | None]]
     #: ``>`` or ``>=`` (health-check failures count: 2 failures is the warning).
     op: str = ">"
     #: Seconds the level must hold before the alert fires; ``None``: ``THRESHOLD_FOR_SECONDS``.
     for_seconds: float | None = None
     #: The alert-routing table's type (``details["alert_type"]``): who is paged.
     alert_type: str = "other"
+    #: A label the expression keeps: one alert per value of it (the AI latency per provider).
+    by: str = ""
 
     @property
     def setting_prefix(self) -> str:
@@ -52,7 +55,7 @@ class Threshold:
 
 
 P95_HTTP = "histogram_quantile(0.95, sum by (le) (rate(jack_http_request_duration_seconds_bucket[5m])))"
-P95_AI = "histogram_quantile(0.95, sum by (le) (rate(jack_ai_request_duration_seconds_bucket[5m])))"
+P95_AI = "histogram_quantile(0.95, sum by (le, provider) (rate(jack_ai_request_duration_seconds_bucket[5m])))"
 
 THRESHOLDS: tuple[Threshold, ...] = (
     Threshold(
@@ -122,8 +125,8 @@ THRESHOLDS: tuple[Threshold, ...] = (
         "ai_latency_p95", "JackAILatencyHigh", "AI latency (p95)", "seconds", 5, 10,
         "Check AI provider status",
         P95_AI,
-        lambda h: h.quantile(0.95, "jack_ai_request_duration_seconds_bucket", 300),
-        alert_type="ai_provider_down",
+        lambda h: h.quantile_by(0.95, "jack_ai_request_duration_seconds_bucket", 300, "provider"),
+        alert_type="ai_provider_down", by="provider",
     ),
     Threshold(
         "escalation_queue", "JackEscalationQueueHigh", "Escalation queue", "conversations waiting for staff", 20, 50,
