@@ -22,7 +22,14 @@ def alerts_group(cli: click.Group) -> click.Group:
 
         @cli.group("alerts")
         def group() -> None:
-            """On-call alerts: list, acknowledge, resolve, test the routes, export Prometheus rules."""
+            """Alerts: list, acknowledge, resolve, test, and export the thresholds.
+
+            \b
+            Examples:
+              jack alerts list
+              jack alerts ack 12
+              jack alerts test --severity critical
+            """
 
     return group  # type: ignore[return-value]
 
