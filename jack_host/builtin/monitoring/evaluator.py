@@ -197,13 +197,3 @@ class ThresholdLoop:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-
-def describe(evaluator: ThresholdEvaluator) -> list[dict[str, Any]]:
-    """The thresholds, their current values and what fires, for tools and tests."""
-    firing = evaluator.firing()
-    return [
-        {"threshold": lv.threshold.name, "value": evaluator.values.get(lv.threshold.name),
-         "warning": lv.warning, "critical": lv.critical,
-         "firing": sorted((s, key) for name, s, key in firing if name == lv.threshold.name)}
-        for lv in evaluator.levels
-    ]
