@@ -152,3 +152,18 @@ def test_group_listings_are_not_cut_off(tmp_path):
         assert result.returncode == 0, result.stderr
         assert "..." not in result.stdout.split("Commands:")[1], result.stdout
         assert "Example" in result.stdout, (group, result.stdout)
+
+
+def test_the_cli_speed_benchmark_runs_and_reports_each_command():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "benchmarks/cli_speed.py", "--runs", "1", "--no-compile", "--command=--version"],
+        cwd=root, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "1 runs each after one warm-up" in result.stdout
+    assert "jack --version" in result.stdout and "wall median" in result.stdout and "exit 0" in result.stdout

@@ -203,7 +203,9 @@ class JackGroup(click.Group):
         untruncated_help(self)
         added = [(name, self.commands[name].get_short_help_str(limit=10_000)) for name in sorted(self.commands)
                  if name not in before and not self.commands[name].hidden]
-        command_cache.write(command_cache.cache_file(os.environ), self._fingerprint(), added)
+        path, stamp = command_cache.cache_file(os.environ), self._fingerprint()
+        if command_cache.read(path, stamp) != added:
+            command_cache.write(path, stamp, added)
         obj["pm"] = pm
         return pm
 
