@@ -129,7 +129,23 @@
     });
   }
 
+  // <input type="file" data-fill="textarea id" data-format="select id">: read the file into the form
+  function wireFileFill() {
+    const formats = { yaml: "yaml", yml: "yaml", md: "markdown", markdown: "markdown", csv: "csv" };
+    document.querySelectorAll("input[type=file][data-fill]").forEach((input) => {
+      input.addEventListener("change", async () => {
+        const file = input.files && input.files[0];
+        if (!file) return;
+        document.getElementById(input.dataset.fill).value = await file.text();
+        const kind = formats[file.name.split(".").pop().toLowerCase()];
+        const select = document.getElementById(input.dataset.format);
+        if (kind && select) select.value = kind;
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
+    wireFileFill();
     wireAlertSwitches();
     wireConfirms();
     tickSla();
