@@ -14,8 +14,10 @@ plan is compared with the message's label:
   for the right department, emergencies also urgent;
 - the confusion list: every message not handled as labelled.
 
-Every third message is the held-out part (tuning looked only at the others);
-the figures are printed for both parts and in total.
+Every third message of ``messages.yaml`` is the held-out part (tuning looked
+only at the others until the end, see docs/conversations.md); ``fresh.yaml``
+was written after tuning and never tuned on.  The figures are printed per part
+and in total.
 
 Run:  .venv/bin/python benchmarks/answers.py [--json] [--split tune|held_out|all] [--quiet]
 """
@@ -41,10 +43,16 @@ TARGETS = {"wrong_answer_rate": 0.02, "automation_rate": 0.85, "routing_accuracy
 
 def load_messages() -> list[dict[str, Any]]:
     rows = yaml.safe_load((HERE / "messages.yaml").read_text(encoding="utf-8"))
-    return [
+    messages = [
         {"position": i, "split": "held_out" if i % 3 == 0 else "tune", "language": lang, "text": text, "kind": kind, "target": target}
         for i, (lang, text, kind, target) in enumerate(rows, 1)
     ]
+    fresh = yaml.safe_load((HERE / "fresh.yaml").read_text(encoding="utf-8"))
+    messages += [
+        {"position": len(rows) + i, "split": "fresh", "language": lang, "text": text, "kind": kind, "target": target}
+        for i, (lang, text, kind, target) in enumerate(fresh, 1)
+    ]
+    return messages
 
 
 def build_app(tmp: Path) -> Any:
@@ -137,6 +145,7 @@ def evaluate(app: Any | None = None) -> dict[str, Any]:
         "all": rates(results),
         "tune": rates([r for r in results if r["split"] == "tune"]),
         "held_out": rates([r for r in results if r["split"] == "held_out"]),
+        "fresh": rates([r for r in results if r["split"] == "fresh"]),
         "targets": TARGETS,
         "confusion": [
             {k: r[k] for k in ("position", "split", "language", "text", "kind", "target", "verdict", "outcome")}
@@ -162,7 +171,7 @@ def meets_targets(figures: dict[str, Any]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog="Example: .venv/bin/python benchmarks/answers.py --json")
     parser.add_argument("--json", action="store_true", help="print the whole report as JSON")
-    parser.add_argument("--split", choices=("all", "tune", "held_out"), default="all", help="confusion list of this part only")
+    parser.add_argument("--split", choices=("all", "tune", "held_out", "fresh"), default="all", help="confusion list of this part only")
     parser.add_argument("--quiet", action="store_true", help="figures only, no confusion list")
     args = parser.parse_args(argv)
     report = evaluate()
@@ -171,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
         return 0 if not meets_targets(report["all"]) else 1
-    for part in ("tune", "held_out", "all"):
+    for part in ("tune", "held_out", "fresh", "all"):
         f = report[part]
         print(f"{part:9} {f['messages']:3} messages: automation {f['automation_rate']:.1%} of {f['inquiries']} inquiries, "
               f"wrong answers {f['wrong_answer_rate']:.1%} ({f['wrong_of_answers']:.1%} of answers given), "

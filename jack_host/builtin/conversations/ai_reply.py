@@ -160,7 +160,7 @@ class Responder:
         if hit is not None:
             # Keywords decide without the model: a guest in an emergency needs staff now, not prose.
             language = message_meta.get("language") or known_language or hit.language
-            intent = lexicon().classify(body)
+            intent = lexicon().classify(body, detect_language(body))
             room = intent.room
             summary = f"Room {room}: {_summary(body)}" if room else _summary(body)
             return ReplyPlan(
@@ -205,7 +205,7 @@ class Responder:
                 Escalation("no_confident_answer", "front_desk", "standard", _summary(body)),
             )
         language = answer.language or known_language
-        rules = self.lexicon.classify(body)
+        rules = self.lexicon.classify(body, detect_language(body))
         if answer.intent == "request" or (rules.kind == "request" and not answer.needs_human):
             # A request is a task, whoever read it: the model's department first, the rules' when the
             # model took it for a question (it would have answered "towels are in the wardrobe").
@@ -234,7 +234,7 @@ class Responder:
         """The decision without a model: small talk answered, a request made a task, an inquiry
         answered only from a confidently matching article, anything else handed over."""
         language = known_language
-        intent = self.lexicon.classify(body)
+        intent = self.lexicon.classify(body, detect_language(body))  # the text's own language, not a fallback
         meta: dict[str, Any] = {"language": language, "intent": intent.kind, "intent_why": intent.why}
         if intent.room:
             meta["room"] = intent.room

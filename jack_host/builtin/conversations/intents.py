@@ -136,11 +136,23 @@ class Lexicon:
         other = normalize(text, "zh")
         return {language: (other if language in UNSEGMENTED else latin) for language in set(self.forms) | set(self.small_talk) | {"en", "zh"}}
 
-    def found_concepts(self, text: str) -> list[str]:
-        """Concept names in ``text``, in order of first appearance."""
+    def found_concepts(self, text: str, language: str | None = None) -> list[str]:
+        """Concept names in ``text``, in order of first appearance.
+
+        With the message's ``language`` known, only its forms (and English ones, which guests mix in)
+        are tried, so Dutch "station" does not turn an English question about a charging station into
+        one about the metro; with it unknown, every language's.
+        """
+        if language and language in self.forms:
+            return self._concepts_in(text, {language, "en"})
+        return self._concepts_in(text, set(self.forms))
+
+    def _concepts_in(self, text: str, languages: set[str]) -> list[str]:
         texts = self._texts(text)
         first: dict[str, int] = {}
         for language, entries in self.forms.items():
+            if language not in languages:
+                continue
             subject = texts[language]
             for name, pattern in entries:
                 match = pattern.search(subject)
@@ -166,9 +178,9 @@ class Lexicon:
                 return True
         return False
 
-    def classify(self, text: str) -> Intent:
+    def classify(self, text: str, language: str | None = None) -> Intent:
         """Read one guest message (emergencies and complaints are the keyword rules' job, before this)."""
-        concepts = self.found_concepts(text)
+        concepts = self.found_concepts(text, language)
         room = room_number(text)
         search = " ".join(dict.fromkeys(self.concepts[c].search for c in concepts if self.concepts[c].search))
         topical = [c for c in concepts if not self.concepts[c].generic]

@@ -263,7 +263,7 @@ class KnowledgeBase(Knowledge):
         for position, (article, score) in enumerate(ranked):
             fit = _fit(terms, topical, article)
             confident = bool(topical) and score >= min_score and fit.coverage >= min_coverage and fit.in_heading and fit.all_topical
-            key = (fit.all_topical, fit.coverage, fit.any_coverage, fit.heading_hits, fit.title_named, -position)
+            key = (fit.all_topical, fit.coverage, fit.heading_hits, fit.any_coverage, fit.title_named, -position)
             graded.append((key, KnowledgeMatch(article_dict(article), round(score, 4), round(fit.coverage, 3), confident)))
         graded.sort(key=lambda pair: pair[0], reverse=True)
         if len(graded) > 1 and graded[0][1].confident and graded[0][0][:5] == graded[1][0][:5]:
