@@ -118,12 +118,12 @@ def test_a_new_install_in_a_read_only_folder_names_the_folder_and_the_user(share
 
 
 def test_a_data_folder_outside_the_current_folder_is_not_created(tmp_path):
-    # The deployment document's container path, used on the host.
-    missing = Path(tempfile.gettempdir()) / f"jack-no-such-app-{os.getpid()}"
+    # The deployment document's container path, used on the host (a top-level folder that is not there).
+    missing = Path(f"/jack-no-such-app-{os.getpid()}")
     result = run_jack(tmp_path, "db", "migrate", env={"DATABASE_PATH": str(missing / "data" / "jack.db")})
     assert result.returncode == 2
     line = one_line(result.stderr)
-    assert f"the folder {missing} does not exist" in line and "mkdir -p" in line
+    assert f"the folder {missing} does not exist (that path is the container's" in line and "mkdir -p" in line
     assert not missing.exists()
     # Below the current folder, a missing folder is simply made.
     nested = run_jack(tmp_path, "db", "migrate", env={"DATABASE_PATH": "var/lib/jack/jack.db"})

@@ -22,7 +22,6 @@ JSON_FIELDS = ("method", "path", "status", "duration_ms", "client_ip", "alert", 
 LIBRARY_LOGGERS = (
     "alembic", "LiteLLM", "LiteLLM Proxy", "LiteLLM Router", "litellm", "httpx", "httpcore", "botocore",
     "boto3", "s3transfer", "urllib3", "asyncio", "aiosmtplib", "multipart", "python_multipart", "dynaconf",
-    "uvicorn.error",
 )
 
 

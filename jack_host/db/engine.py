@@ -148,20 +148,23 @@ def make_engine(settings: Settings) -> Engine:
 
 
 def _make_data_folder(path: Path) -> None:
-    """Create the database's folder when it is below the current folder or only its last level is missing.
+    """Create the database's missing folder, except a new top-level folder of the file system.
 
     The deployment document's ``DATABASE_PATH=/app/data/jack.db`` is meant for the container; used
-    outside it, Jack says what is missing instead of creating ``/app/data`` on the host.
+    outside it, Jack says what is missing instead of creating ``/app`` on the host.  Below the
+    current folder, or inside any existing folder but ``/`` (``/srv/jack/data`` when ``/srv``
+    exists), the missing folders are made.
     """
     folder = path.parent
     if folder.is_dir():
         return
     absolute = folder.absolute()
-    below_cwd = absolute.is_relative_to(Path.cwd())
-    if not below_cwd and not absolute.parent.is_dir():
+    existing = next(parent for parent in absolute.parents if parent.is_dir())
+    if not absolute.is_relative_to(Path.cwd()) and existing == Path(absolute.anchor):
+        top = absolute.relative_to(existing).parts[0]
         raise DatabaseConfigError(
-            f"DATABASE_PATH={path}: the folder {absolute.parent} does not exist. Jack creates a missing data "
-            f"folder only below the current folder or inside an existing one: create it (mkdir -p {folder}), "
+            f"DATABASE_PATH={path}: the folder {existing / top} does not exist (that path is the container's; "
+            f"outside Docker Jack does not create top-level folders): create it (mkdir -p {folder}), "
             "or set DATABASE_PATH to a file in an existing folder (the default is ./data/jack.db)"
         )
     try:
