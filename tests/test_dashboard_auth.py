@@ -143,6 +143,25 @@ def test_an_expired_access_cookie_is_renewed_from_the_refresh_cookie_and_sign_ou
     assert again.get("/inbox").headers["location"].startswith("/login?next=")
 
 
+def test_two_requests_renewing_one_expired_sign_in_at_once_keep_it(server):
+    app, url = server
+    client = signed_in(url, "front@hotel.test")
+    refresh = client.cookies.get("jack_refresh")
+    cookie = {"Cookie": f"jack_access=expired; jack_refresh={refresh}"}
+
+    async def both() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=url, follow_redirects=False, timeout=30) as a:
+            return list(await asyncio.gather(a.get("/inbox", headers=cookie), a.get("/tasks", headers=cookie)))
+
+    answers = asyncio.run(both())
+    assert [a.status_code for a in answers] == [200, 200]
+    renewed = {re.search(r"jack_refresh=([^;]+)", c).group(1) for a in answers
+               for c in a.headers.get_list("set-cookie") if c.startswith("jack_refresh=")}
+    assert len(renewed) == 1  # one rotation, not two (a second one would read as a stolen token)
+    later = httpx.get(url + "/inbox", headers={"Cookie": f"jack_refresh={renewed.pop()}"}, follow_redirects=False)
+    assert later.status_code == 200
+
+
 def test_the_login_limits_apply_to_the_sign_in_page(server):
     app, url = server
     client = browser(url)

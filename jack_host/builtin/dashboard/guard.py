@@ -7,6 +7,9 @@ docstring); :func:`signed_in_user` alone tells whether anyone is signed in (the 
 from __future__ import annotations
 
 import asyncio
+import time
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -15,11 +18,15 @@ import falcon
 from jack_host.builtin.dashboard.rendering import error_page
 from jack_host.builtin.staff import session_cookies
 from jack_host.builtin.staff.auth import ROLE_RANK, StaffAuth, has_role
-from jack_host.builtin.staff.tokens import TokenError
+from jack_host.builtin.staff.tokens import TokenError, hash_refresh_token
 
 if TYPE_CHECKING:
     from jack_host.builtin.staff.models import StaffUser
     from jack_host.contract.app import App
+
+RENEWALS_KEY = "jack.dashboard.renewals"
+#: How long a rotated refresh token still yields the same new pair (concurrent requests of one page).
+RENEWAL_GRACE_SECONDS = 10.0
 
 
 def set_session(app: App, req: falcon.asgi.Request, resp: falcon.asgi.Response, user: StaffUser,
@@ -50,13 +57,42 @@ async def signed_in_user(app: App, req: falcon.asgi.Request, resp: falcon.asgi.R
     if not refresh:
         return None
     try:
-        user, next_refresh = await asyncio.to_thread(auth.tokens.rotate, refresh)
+        user, next_refresh = await renew(app, refresh)
     except TokenError:
         clear_session(req, resp)
         return None
     set_session(app, req, resp, user, next_refresh)
     req.context.session_renewed = True  # the old refresh token is spent: never rotate it twice
     return user
+
+
+@dataclass
+class _Renewals:
+    """Refresh tokens this process rotated in the last :data:`RENEWAL_GRACE_SECONDS`, by digest."""
+
+    lock: asyncio.Lock = dataclass_field(default_factory=asyncio.Lock)
+    done: dict[str, tuple[float, StaffUser, str]] = dataclass_field(default_factory=dict)
+
+
+async def renew(app: App, refresh: str) -> tuple[StaffUser, str]:
+    """Rotate the browser's refresh token; raise :class:`TokenError`.
+
+    A page and its script often ask at the same moment with the same expired cookie; rotating the
+    token twice would look like theft and end the sign-in.  So the second request within a few
+    seconds gets the pair the first one got (in this process), instead of a second rotation.
+    """
+    renewals: _Renewals = app.state.setdefault(RENEWALS_KEY, _Renewals())
+    digest = hash_refresh_token(refresh)
+    async with renewals.lock:
+        now = time.monotonic()
+        for key in [k for k, (at, _, _) in renewals.done.items() if now - at > RENEWAL_GRACE_SECONDS]:
+            del renewals.done[key]
+        if digest in renewals.done:
+            _, user, next_refresh = renewals.done[digest]
+            return user, next_refresh
+        user, next_refresh = await asyncio.to_thread(StaffAuth.of(app).tokens.rotate, refresh)
+        renewals.done[digest] = (now, user, next_refresh)
+        return user, next_refresh
 
 
 async def form_data(req: falcon.asgi.Request) -> dict[str, Any]:

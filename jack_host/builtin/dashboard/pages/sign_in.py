@@ -14,6 +14,7 @@ from jack_host.builtin.dashboard.guard import (
     field,
     form_data,
     page_guard,
+    renew,
     safe_next,
     set_session,
     signed_in_user,
@@ -23,6 +24,7 @@ from jack_host.builtin.dashboard.rendering import flash, render, see_other
 from jack_host.builtin.staff import accounts, session_cookies
 from jack_host.builtin.staff.auth import StaffAuth
 from jack_host.builtin.staff.auth_api import sign_in
+from jack_host.builtin.staff.tokens import TokenError
 
 if TYPE_CHECKING:
     from jack_host.contract.app import App
@@ -156,8 +158,8 @@ class RefreshResource:
         refresh = req.cookies.get(session_cookies.REFRESH_COOKIE)
         if refresh and not getattr(req.context, "session_renewed", False):
             try:
-                user, refresh = await asyncio.to_thread(StaffAuth.of(self.app).tokens.rotate, refresh)
-            except Exception:  # noqa: BLE001 - any failure means: sign in again
+                user, refresh = await renew(self.app, refresh)
+            except TokenError:
                 clear_session(req, resp)
                 raise falcon.HTTPUnauthorized(title="unauthorized", description="sign in again") from None
             set_session(self.app, req, resp, user, refresh)
