@@ -144,7 +144,7 @@ async def test_an_alert_walks_two_levels_then_an_ack_stops_it_and_pagerduty_hear
 async def test_unacknowledged_alert_reaches_the_chat_webhook_and_a_failing_route_never_blocks_the_others(tmp_path, fresh):
     app, service, clock = build(tmp_path, fresh)
     fresh["twilio"].fail_next("POST", "Messages.json", twilio_error_reply(503, 20500, "Service unavailable"))
-    await service.raise_alert(Alert("database.error", "critical", "database is locked"))
+    await service.raise_alert(Alert("database.locked", "critical", "database is locked"))
     clock.advance(5)
     await service.run_once()
     assert fresh["smtp"].wait_for(1)  # e-mail went out although the SMS failed

@@ -24,7 +24,7 @@ log = logging.getLogger("jack.alerts")
 
 
 def health_alerts(app: App) -> list[Alert]:
-    """The alerts (raised or resolved) that changed since the last call."""
+    """The alerts (raised or resolved) that changed since the last call (on the first call: every state seen)."""
     previous: dict[str, bool] = app.state.setdefault(STATE_KEY, {})
     current: dict[str, tuple[bool, Alert]] = {}
     monitor = app.health_monitor
@@ -54,7 +54,8 @@ def health_alerts(app: App) -> list[Alert]:
         {"alert_type": "database_error"}, "database.error", resolved=database_ok))
     changed = []
     for key, (failing, alert) in current.items():
-        if previous.get(key, False) != failing:
+        # First sight of a healthy component resolves what a previous process left open (a no-op otherwise).
+        if key not in previous or previous[key] != failing:
             changed.append(alert)
             previous[key] = failing
     return changed
