@@ -61,7 +61,9 @@ def fill(app, count: int) -> None:
         if state == "escalated":
             tasks.append({"conversation_id": n, "guest_id": n, "department": "front_desk", "priority": "standard",
                           "status": "open", "title": f"Follow up guest {n}", "description": "", "reason": "complaint",
-                          "sla_due_at": at + dt.timedelta(hours=4), "created_at": at, "updated_at": at})
+                          # Due in the future: a past SLA would set the SLA checker alerting during the run.
+                          "sla_due_at": now + dt.timedelta(hours=4, minutes=n % 60), "created_at": at,
+                          "updated_at": at})
     with app.engine.begin() as connection:
         connection.execute(insert(Guest), guests)
         connection.execute(insert(Conversation), conversations)

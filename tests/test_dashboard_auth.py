@@ -10,6 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -192,3 +195,13 @@ def test_ws_staff_takes_the_cookie_from_a_same_origin_page_only(server):
     assert hello["type"] == "hello" and hello["payload"]["user"]["email"] == "night@hotel.test"
     frame, code = asyncio.run(first_frame("http://evil.example"))
     assert frame is None and code == 4401
+
+
+def test_the_inbox_benchmark_still_runs_on_a_tiny_database():
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run([sys.executable, "benchmarks/dashboard_inbox.py", "--conversations", "60", "--rounds", "2",
+                             "--no-browser"], cwd=root, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "database: 60 conversations, 120 messages" in result.stdout
+    for label in ("inbox", "escalated", "search", "page 100"):
+        assert re.search(rf"^server {label} +first byte p50 +[\d.]+ ms", result.stdout, re.MULTILINE), result.stdout
