@@ -238,6 +238,8 @@ class Settings:
         self.sources: dict[str, str] = dict(sources or {})
         #: ``.env`` and environment variables as read (names as written), for :func:`settings_warnings`.
         self.raw_names: dict[str, str] = {}
+        #: :func:`settings_warnings`' lines once computed (after every plugin declared its settings).
+        self.warnings: list[str] | None = None
 
     # ---- access
     def get(self, key: str, default: Any = None) -> Any:
@@ -330,7 +332,12 @@ def settings_warnings(settings: Settings) -> list[str]:
     name with one of Jack's prefixes (``JACK_``, or the first word shared by several declared
     settings, such as ``SMTP_`` or ``TWILIO_``) says that nothing reads it.
     """
+    if settings.warnings is not None:
+        return settings.warnings
     known = set(settings.declared) | KNOWN_UNDECLARED
+    by_initial: dict[str, list[str]] = {}
+    for name in sorted(settings.declared):
+        by_initial.setdefault(name[:1], []).append(name)
     words: dict[str, int] = {}
     for name in settings.declared:
         if "_" in name:
@@ -341,13 +348,16 @@ def settings_warnings(settings: Settings) -> list[str]:
         key = name.upper()
         if key in known or not key.replace("_", "").isalnum():
             continue
-        close = difflib.get_close_matches(key, sorted(settings.declared), n=1, cutoff=0.85)
+        # Same first letter only: a typo rarely hits it, and comparing every environment variable
+        # with every setting cost config check 0.1 s.
+        close = difflib.get_close_matches(key, by_initial.get(key[:1], []), n=1, cutoff=0.85)
         if close:
             warnings.append(f"{name} ({where}) is not a setting; did you mean {close[0]}? It is ignored.")
         elif key.startswith(tuple(prefixes)) and where != "environment":
             warnings.append(f"{name} ({where}) is not a setting of Jack or of any loaded plugin; it is ignored.")
         elif key.startswith("JACK_"):
             warnings.append(f"{name} ({where}) is not a setting of Jack or of any loaded plugin; it is ignored.")
+    settings.warnings = warnings
     return warnings
 
 
