@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from jack_host.builtin.llm.breaker import CircuitBreakers
 from jack_host.builtin.llm.service import TIMEOUT_GRACE
 from jack_host.contract.interfaces import InboundMessage
 from jack_host.testing import JackProcess, async_wait_until, free_port, make_app, run_jack, wait_until
@@ -118,3 +119,21 @@ def test_right_after_jack_serve_starts_a_hanging_provider_keeps_the_first_guest_
             sent = wait_until(lambda: httpx.get(jack.url + "/test-channel/sent").json()["sent"], timeout=30, what="the first reply")
             waited = time.monotonic() - started_at
     assert "follow up" in sent[0]["body"] and waited < BOUND, waited
+
+
+def test_the_breaker_opens_at_once_on_timeouts_counts_other_failures_and_backs_off_after_failed_probes():
+    now = [100.0]
+    breakers = CircuitBreakers(failures_to_open=3, cooldown=10, clock=lambda: now[0])
+    assert breakers.failure("a", "rejected", "bad request") is False and breakers.allows("a")  # says nothing about health
+    assert [breakers.failure("a", "server_error", "500") for _ in range(3)] == [False, False, True]
+    assert not breakers.allows("a") and breakers.state_of("a")["state"] == "open"
+    assert breakers.failure("b", "timeout", "slow") is True  # a timeout costs a guest the whole wait: open at once
+    assert breakers.seconds_to_probe("b") == 10 and not breakers.due_for_probe("b")
+    now[0] += 10
+    assert breakers.due_for_probe("b") and breakers.state_of("b")["state"] == "half_open"
+    assert not breakers.due_for_probe("b") and not breakers.allows("b")  # one probe at a time; guests still skip it
+    assert breakers.failure("b", "unreachable", "refused", probe=True) is True
+    assert breakers.seconds_to_probe("b") == 20  # doubled after a failed probe
+    now[0] += 20
+    assert breakers.due_for_probe("b") and breakers.success("b") is True and breakers.allows("b")
+    assert breakers.state_of("b")["consecutive_failures"] == 0 and breakers.success("b") is False
