@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from jack_host.builtin.alerts.service import contacts_of
 from jack_host.contract.interfaces import Alert, AlertRoute, ComponentHealth, NotConfiguredError
 from jack_host.contract.services import Mailer
 
@@ -43,6 +44,8 @@ class EmailAlertRoute(AlertRoute):
         return mailer
 
     async def health(self) -> ComponentHealth:
+        if not contacts_of(self.app, "email"):
+            return ComponentHealth.not_configured("no email contact in oncall.yaml")
         if self.app.services.find(Mailer) is None:
             return ComponentHealth.not_configured("no Mailer service: the e-mail channel (channel_email) sends alert e-mails")
         return ComponentHealth.connected("alert e-mails go through the e-mail channel's SMTP server")

@@ -65,7 +65,7 @@ def jack_settings_validators() -> list[Setting]:
 def jack_register_alert_routes(register: Callable[[AlertRoute], None], app: App) -> None:
     register(LogAlertRoute())
     register(EmailAlertRoute(app))
-    register(WebhookAlertRoute())
+    register(WebhookAlertRoute(app))
 
 
 @hookimpl

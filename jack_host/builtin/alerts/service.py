@@ -553,6 +553,14 @@ class AlertService(Alerts):
                 "pages": outcomes}
 
 
+def contacts_of(app: App, contact_type: str) -> list[str]:
+    """The non-empty targets of one contact type in the on-call schedule."""
+    service = app.services.find(Alerts)
+    if not isinstance(service, AlertService):
+        return []
+    return [c.target for level in service.oncall.levels for c in level.contacts if c.type == contact_type and c.target]
+
+
 def service_of(app: App) -> AlertService:
     service = app.services.get(Alerts)
     assert isinstance(service, AlertService), "the alerts feature provides Alerts"

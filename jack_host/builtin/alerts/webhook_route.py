@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import httpx
 
+from jack_host.builtin.alerts.service import contacts_of
 from jack_host.contract.interfaces import Alert, AlertRoute, ComponentHealth, NotConfiguredError
 from jack_host.kit.provider_http import post
+
+if TYPE_CHECKING:
+    from jack_host.contract.app import App
 
 COLOURS = {"info": "#439FE0", "warning": "warning", "critical": "danger"}
 PREFIX = {"trigger": "", "acknowledge": "Acknowledged: ", "resolve": "Resolved: "}
@@ -33,8 +39,13 @@ class WebhookAlertRoute(AlertRoute):
     name = "webhook"
     contact_type = "webhook"
 
+    def __init__(self, app: App):
+        self.app = app
+
     async def health(self) -> ComponentHealth:
-        return ComponentHealth.connected("posts Slack-compatible JSON to the webhook contacts of oncall.yaml")
+        if not contacts_of(self.app, "webhook"):
+            return ComponentHealth.not_configured("no webhook contact in oncall.yaml")
+        return ComponentHealth.connected("posts Slack-compatible JSON to the webhook contacts of oncall.yaml (not probed)")
 
     async def send(self, alert: Alert) -> None:
         raise NotConfiguredError("the webhook route only pages webhook contacts of oncall.yaml")
