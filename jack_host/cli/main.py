@@ -213,6 +213,9 @@ class JackGroup(click.Group):
         return command_cache.fingerprint(os.environ, DEFAULT_PLUGINS.values())
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        own = self.commands.get(cmd_name)
+        if own is not None and getattr(own, "jack_loads_plugins_itself", False):
+            return own  # `jack serve` takes its port first, then loads the plugins
         self.load_plugins(ctx)
         return super().get_command(ctx, cmd_name)
 
@@ -274,13 +277,28 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
       jack serve --host 127.0.0.1      only this machine (behind a reverse proxy)
     """
     from jack_host.config.logs import configure_logging
+    from jack_host.config.settings import SettingsError, load_settings
 
-    pm: pluggy.PluginManager = ctx.obj["pm"]
+    # The port is taken before the plugins load (a second or more), from the raw PORT and HOST;
+    # a value that is not a port is left to the full validation below, which names it.
+    sock = None
+    try:
+        raw = load_settings()
+        early_host = host or str(raw.get("HOST") or "0.0.0.0")
+        early_port = int(str(raw.get("PORT") or 3000)) if port is None else port
+    except (SettingsError, ValueError):
+        early_port = None
+    if early_port is not None and 0 < early_port < 65536:
+        sock = bind_socket(early_host, early_port, "--port" if port is not None else "PORT")
+    pm = ctx.find_root().command.load_plugins(ctx)  # type: ignore[attr-defined]
     settings = load_checked_settings(pm)
     configure_logging(str(settings.get("LOG_LEVEL")), json_lines=settings.is_production)
     host = host or str(settings.get("HOST") or "0.0.0.0")
     port = int(settings.get("PORT")) if port is None else port
-    sock = bind_socket(host, port, "--port" if ctx.params.get("port") is not None else "PORT")
+    if sock is None or sock.getsockname()[1] != port:
+        if sock is not None:
+            sock.close()
+        sock = bind_socket(host, port, "--port" if ctx.params.get("port") is not None else "PORT")
     # uvicorn and the web app (Falcon, SQLAlchemy, every feature) load once the port is ours.
     import uvicorn
 
@@ -356,6 +374,9 @@ def listening_lines(environment: str, host: str, port: int) -> list[str]:
             f"{head} listening on all interfaces ({_url_host(host)}:{port}): http://localhost:{port} on this machine",
         ]
     return [f"{head} listening on http://{_url_host(host)}:{port}"]
+
+
+serve.jack_loads_plugins_itself = True  # type: ignore[attr-defined]
 
 
 def _quiet_signals(server):  # type: ignore[no-untyped-def]
