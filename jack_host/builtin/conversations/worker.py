@@ -29,7 +29,7 @@ from sqlmodel import Session
 from jack_host.builtin.conversations import jobs
 from jack_host.builtin.conversations import statements as sql
 from jack_host.builtin.conversations.ai_reply import ReplyPlan, Responder
-from jack_host.builtin.conversations.escalation import Escalation, detect, handover_text
+from jack_host.builtin.conversations.escalation import Escalation, detect
 from jack_host.builtin.conversations.models import Conversation, Guest, Message, now_utc
 from jack_host.builtin.conversations.outbox import Outbox
 from jack_host.builtin.conversations.records import conversation_dict, guest_dict, message_dict, task_dict
@@ -213,7 +213,7 @@ class Worker:
             if job.attempts > max_attempts:
                 language = meta.get("language") or conversation_data.get("language") or guest_data.get("preferred_language")
                 plan = ReplyPlan(
-                    handover_text(language),
+                    self.responder.texts.handover(language),  # with the hotel's TEXTS_FILE
                     {"path": "holding", "escalation_reason": "processing_failed", "language": language},
                     language,
                     Escalation("processing_failed", "front_desk", "standard", body[:120]),
