@@ -13,6 +13,9 @@ import sqlite3
 import httpx
 import pytest
 
+from jack_host import hookimpl
+from jack_host.config.settings import Setting
+from jack_host.contract.interfaces import AlertRoute, ComponentHealth
 from jack_host.testing import make_app, running_app, wait_until
 from jack_host.testing.fake_llm import FakeAnthropic, FakeOpenAI
 from jack_host.testing.fake_twilio import FakeTwilio
@@ -178,3 +181,40 @@ def test_every_change_is_in_the_audit_log_with_secrets_masked(server):
     update = next(e for e in entries if e["action"] == "knowledge.update")
     assert (update["old"], update["new"]) == ({"body": "Open 8-20."}, {"body": "Open 9-21."})
     assert http.get(f"{base_url}/api/v1/audit?limit=0", headers=headers(base_url, "manager")).status_code == 400
+
+
+class HotelRadio:
+    """A plugin the host has never heard of (as if pip-installed later): one setting, one alert route."""
+
+    @staticmethod
+    @hookimpl
+    def jack_settings_validators():
+        return [Setting("RADIO_CHANNEL", int, 5, "the walkie-talkie channel alerts go out on", minimum=1)]
+
+    @staticmethod
+    @hookimpl
+    def jack_register_alert_routes(register, app):
+        class Radio(AlertRoute):
+            name = "radio"
+
+            async def health(self):
+                return ComponentHealth.connected(f"on channel {app.settings.get('RADIO_CHANNEL')}")
+
+            async def send(self, alert):
+                return None
+
+        register(Radio())
+
+
+def test_a_plugin_installed_later_is_listed_with_its_settings_and_components(tmp_path):
+    app = make_app(tmp_path, plugins=[("hotel_radio", HotelRadio())], env={"JWT_SECRET": "t" * 40})
+    make_users(app)
+    with running_app(app) as base_url:
+        radio = plugin(base_url, "hotel_radio")
+        assert [c["name"] for c in radio["components"]] == ["radio"] and radio["status"] == "connected"
+        assert setting(radio, "RADIO_CHANNEL") | {"help": ""} == {
+            "name": "RADIO_CHANNEL", "type": "integer", "help": "", "secret": False, "choices": None, "default": 5,
+            "value": 5, "is_set": True, "source": "default", "editable": True}
+        assert put(base_url, "hotel_radio", {"RADIO_CHANNEL": "0"}).json()["detail"] == "RADIO_CHANNEL=0: expected a whole number of at least 1"
+        changed = put(base_url, "hotel_radio", {"RADIO_CHANNEL": "9"}).json()
+        assert changed["changed"] == ["RADIO_CHANNEL"] and changed["components"][0]["detail"] == "on channel 9"
