@@ -301,3 +301,24 @@ async def test_the_health_monitor_and_forged_webhooks_raise_routed_alerts(tmp_pa
         [alert] = wait_until(forged, timeout=10, what="the forged-webhook alert")
     assert alert["type"] == "security_alert" and "4 webhooks with a bad or missing signature" in alert["summary"]
     app.engine.dispose()
+
+
+def test_a_complaint_task_past_its_sla_pages_the_duty_manager_level(tmp_path, fresh):
+    from sqlalchemy import update
+    from sqlmodel import Session
+
+    from jack_host.builtin.conversations.models import Task
+
+    oncall = ONCALL.replace("name: management", "name: duty_manager") + "alert_routing:\n  guest_complaint_sla: {primary: duty_manager}\n"
+    app, service, _ = build(tmp_path, fresh, oncall=oncall, SLA_CHECK_INTERVAL="1")
+    complaint = app.services.tasks.create(title="Noise from room 301", reason="complaint", priority="high")
+    app.services.tasks.create(title="Extra towels", reason="request")
+    with Session(app.engine) as session:
+        session.execute(update(Task).values(sla_due_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)))
+        session.commit()
+    with running_app(app):
+        [hook] = wait_until(lambda: fresh["chat"].requests, timeout=15, what="the duty manager paged")
+    [alert] = service.list()
+    assert (alert["name"], alert["type"], alert["levels"]) == ("sla.guest_complaint", "guest_complaint_sla", ["duty_manager"])
+    assert f"#{complaint['id']}" in hook.json()["text"] and fresh["pd"].events == []  # the on-call engineer is not paged
+    app.engine.dispose()
