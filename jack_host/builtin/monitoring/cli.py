@@ -16,7 +16,11 @@ def alerts_group(cli: click.Group) -> click.Group:
     """The ``jack alerts`` group, created by whichever feature adds a command to it first."""
     group = cli.commands.get("alerts")
     if group is None:
-        group = click.Group("alerts", help="Alerts: list, acknowledge, resolve, test, and export the thresholds.")
+        group = click.Group(
+            "alerts",
+            help="Alerts: list, acknowledge, resolve, test, and export the thresholds.\n\n"
+            "\b\nExamples:\n  jack alerts list\n  jack alerts export-rules",
+        )
         cli.add_command(group)
     assert isinstance(group, click.Group), "`jack alerts` is a command group"
     return group
