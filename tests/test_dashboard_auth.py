@@ -165,6 +165,18 @@ def test_two_requests_renewing_one_expired_sign_in_at_once_keep_it(server):
     assert later.status_code == 200
 
 
+def test_the_pages_script_renews_the_sign_in_with_its_csrf_header(server):
+    app, url = server
+    client = signed_in(url, "front@hotel.test")
+    token = csrf_of(client, "/inbox")
+    assert client.post("/session/refresh").status_code == 403  # no CSRF token: another site's request
+    old_refresh = client.cookies.get("jack_refresh")
+    renewed = client.post("/session/refresh", headers={"X-CSRF-Token": token})
+    assert renewed.status_code == 200 and renewed.json()["user"]["email"] == "front@hotel.test"
+    assert client.cookies.get("jack_refresh") != old_refresh
+    assert client.get("/api/v1/auth/me").status_code == 200
+
+
 def test_the_login_limits_apply_to_the_sign_in_page(server):
     app, url = server
     client = browser(url)
