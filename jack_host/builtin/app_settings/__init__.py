@@ -3,7 +3,8 @@
 A value set here overrides the defaults, the settings files, ``.env`` and the process
 environment, and takes effect without a restart: the store writes it into ``app.settings``,
 rebuilds the AI providers (they keep their model and server from the moment they are made),
-checks the health of every component again and publishes ``settings.changed``. Channels read
+checks the health of the changed plugins' components and the AI providers again and publishes
+``settings.changed``. Channels read
 their settings on every use, so a new token is used at the next message.
 
 Secrets (settings whose name ends in ``_SECRET``, ``_TOKEN``, ``_KEY``, ``_PASSWORD``, ``_SID``
