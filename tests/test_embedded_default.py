@@ -11,8 +11,12 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import socket
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import httpx
 import pytest
@@ -195,3 +199,12 @@ def test_inbound_text_is_capped_per_channel_and_control_characters_stripped(serv
     assert inbound["whatsapp"]["body"].startswith("Is there a gym? a")
     assert inbound["whatsapp"]["meta"]["truncated"] is True
     assert len(inbound["sms"]["body"]) == 1600 and inbound["sms"]["body"].startswith("Tab\there and\nnewline")
+
+
+def test_a_real_jack_serve_answers_its_first_guest_from_the_article(tmp_path):
+    # benchmarks/first_answer.py's embedded scenario, once: it keeps the script (and its quoted figures) working
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run([sys.executable, "benchmarks/first_answer.py", "--scenario", "embedded"], cwd=root,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert re.fullmatch(r"embedded: ready [\d.]+ s, first answer [\d.]+ s after ready \(article\)\n", result.stdout), result.stdout
