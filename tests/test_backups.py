@@ -429,7 +429,14 @@ def test_jack_startup_runs_scheduled_backups_and_health_shows_their_age(tmp_path
     app = make_app(tmp_path, env={"BACKUP_INTERVAL_HOURS": "0.0003"})  # about a second
     with running_app(app) as url:
         wait_until(lambda: len(local_backups(tmp_path)) >= 2, timeout=30, what="two scheduled backups")
-        health = httpx.get(url + "/health", timeout=5).json()["backups"]
+
+        def backups_in_health() -> dict:
+            return httpx.get(url + "/health", timeout=5).json()["backups"]
+
+        # /health is rebuilt in the background every HEALTH_REFRESH_SECONDS: wait for a build after the backups.
+        wait_until(lambda: backups_in_health().get("destinations", {}).get("local", {}).get("status") == "stored",
+                   timeout=15, what="the scheduled backups in /health")
+        health = backups_in_health()
         metrics = httpx.get(url + "/metrics", timeout=5).text
     assert health["last_success_age_seconds"] is not None and health["last_success_age_seconds"] < 60
     assert health["stale"] is False
