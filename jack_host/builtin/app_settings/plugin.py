@@ -25,9 +25,24 @@ STATE_KEY = "jack.app_settings"
 @hookimpl(tryfirst=True)
 def jack_register_services(provide: Callable[[type, object], None], app: App) -> None:
     store = DashboardSettings(app)  # type: ignore[arg-type]
-    store.load()
+    if _existing_database(app):
+        store.load()
     app.state[STATE_KEY] = store
     provide(AppSettings, store)
+
+
+def _existing_database(app: App) -> bool:
+    """Whether reading the store now is safe: never create, touch or half-open a database here.
+
+    Building the app precedes the command line's checks (a zero-byte file, a damaged file, a folder
+    that is not writable); even a read would give SQLite's header to an empty file.  A database that
+    is not there yet is read again at start-up, after migrating.
+    """
+    url = app.engine.url
+    if url.get_backend_name() != "sqlite":
+        return True
+    path = Path(url.database or "")
+    return bool(url.database) and path.is_file() and path.stat().st_size > 0
 
 
 @hookimpl

@@ -8,7 +8,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import DatabaseError, OperationalError, ProgrammingError
 from sqlmodel import Session, select
 
 from jack_host.builtin.app_settings import secret_box
@@ -86,7 +86,7 @@ class DashboardSettings(AppSettings):
             with Session(self.app.engine) as session:
                 rows = session.exec(select(StoredSetting)).all()
                 material = session.get(KeyMaterial, 1)
-        except (OperationalError, ProgrammingError):
+        except (OperationalError, ProgrammingError, DatabaseError):  # not migrated yet, or damaged (refused later)
             return {}
         values: dict[str, Any] = {}
         fernet = None
