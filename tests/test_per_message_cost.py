@@ -24,10 +24,10 @@ from jack_host.testing.fake_llm import FakeOpenAI
 
 MESSAGES = 5
 #: Per steady-state message (docs/PERFORMANCE.md).
-MAX_STATEMENTS = 22
+MAX_STATEMENTS = 20
 MAX_COMMITS = 6
 #: The first message of a new guest also creates the guest, the conversation and the chat session.
-MAX_FIRST_STATEMENTS = 55
+MAX_FIRST_STATEMENTS = 60
 MAX_FIRST_COMMITS = 12
 #: Background loops stay quiet during the measurement (they are not per-message costs).
 QUIET = {"HEALTH_CHECK_INTERVAL": "3600", "SLA_CHECK_INTERVAL": "3600", "PIPELINE_LEASE_SECONDS": "600"}

@@ -16,6 +16,7 @@ means the message is sent again after the restart: delivery is at least once
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 
@@ -78,10 +79,16 @@ class Outbox:
                 session.commit()
                 return
             outbound = self.outbound_for(message, conversation)
-        await self.deliver(job, outbound, message.channel)
+            row = {column.name: getattr(message, column.name) for column in sql.messages.c}
+        await self.deliver(job, outbound, message.channel, row)
 
-    async def deliver(self, job: jobs.ClaimedJob, outbound: OutboundMessage, channel_name: str) -> None:
-        """Hand ``outbound`` to its channel and record the outcome of the held ``send`` job."""
+    async def deliver(
+        self, job: jobs.ClaimedJob, outbound: OutboundMessage, channel_name: str, message: Mapping[str, Any] | None = None
+    ) -> None:
+        """Hand ``outbound`` to its channel and record the outcome of the held ``send`` job.
+
+        ``message``: the message's row as the caller holds it, which saves reading it again after the send.
+        """
         channel = self.app.channels.get(channel_name)
         if channel is None:
             await self._fail(job, f"channel '{channel_name}' is not loaded; the message cannot be sent")
@@ -98,13 +105,13 @@ class Outbox:
             log.exception("channel %s raised while sending message %s", channel_name, outbound.message_id)
             await self._retry(job, f"{type(exc).__name__}: {exc}", None)
             return
-        await self._sent(job, result if isinstance(result, SendResult) else SendResult(), outbound.guest_address)
+        await self._sent(job, result if isinstance(result, SendResult) else SendResult(), outbound.guest_address, message)
 
-    async def _sent(self, job: jobs.ClaimedJob, result: SendResult, address: str) -> None:
+    async def _sent(self, job: jobs.ClaimedJob, result: SendResult, address: str, known: Mapping[str, Any] | None) -> None:
         # Prepared Core statements, not the ORM: this runs once per message sent, and the unit of work
         # (identity map, change tracking, flush) cost more than the statements themselves.
         with self.app.engine.begin() as connection:
-            row = connection.execute(sql.MESSAGE, {"mid": job.message_id}).mappings().first()
+            row = known if known is not None else connection.execute(sql.MESSAGE, {"mid": job.message_id}).mappings().first()
             assert row is not None
             data = dict(row)
             data.update(

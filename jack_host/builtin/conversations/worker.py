@@ -242,7 +242,7 @@ class Worker:
 
     def commit_plan(
         self, job: jobs.ClaimedJob, plan: ReplyPlan, guest_data: dict[str, Any]
-    ) -> tuple[jobs.ClaimedJob, OutboundMessage, str] | None:
+    ) -> tuple[jobs.ClaimedJob, OutboundMessage, str, dict[str, Any]] | None:
         """Write the reply, the escalation and the job's completion in one transaction.
 
         The reply's ``send`` job is created already held by this worker; the return
@@ -304,7 +304,7 @@ class Worker:
         for event_type, payload in events:
             self.feature.events.publish(event_type, payload)
         outbound = self.outbox.outbound_for(cast(Message, reply), cast(Conversation, conversation))
-        return jobs.ClaimedJob(send_job_id, "send", reply.id, conversation.id, 1), outbound, reply.channel
+        return jobs.ClaimedJob(send_job_id, "send", reply.id, conversation.id, 1), outbound, reply.channel, vars(reply)
 
 
 def _load_rows(session: Session, message_id: int) -> tuple[Any, Any, Any]:
