@@ -190,6 +190,9 @@ class Dovecot:
         self.port, self.tls_port = free_port(), free_port()
         self.process: subprocess.Popen | None = None
         self.cert, self.key = self_signed_cert(self.folder / "tls")
+        # Its unix sockets live in a short folder of their own: a socket path is limited to 107
+        # bytes, and pytest's folders (longer still under pytest-xdist) pass that.
+        self.run_dir = Path(tempfile.mkdtemp(prefix="jdv-"))
         # dovecot never opens a mailbox as root: under root the mail belongs to ``nobody``, in a
         # folder of its own that ``nobody`` can reach (pytest's temporary folders are private).
         if os.getuid() == 0:
@@ -215,7 +218,7 @@ class Dovecot:
         return f"""
 protocols = imap
 listen = 127.0.0.1
-base_dir = {self.folder}/run
+base_dir = {self.run_dir}
 state_dir = {self.folder}/state
 instance_name = jack-test-{self.port}
 log_path = {self.folder}/dovecot.log
@@ -321,6 +324,7 @@ namespace inbox {{
         self.stop()
         if self.mail_root != self.folder / "mail":
             shutil.rmtree(self.mail_root, ignore_errors=True)
+        shutil.rmtree(self.run_dir, ignore_errors=True)
 
     def env(self, **overrides: str) -> dict[str, str]:
         """IMAP settings for Jack: STARTTLS on the plain port, trusting the test certificate."""
