@@ -43,10 +43,17 @@ class ServiceConflict(RuntimeError):
 CONVERSATION_STATES = ("ai", "escalated", "staff", "closed")
 TASK_PRIORITIES = ("urgent", "high", "standard", "low")
 TASK_STATUSES = ("open", "in_progress", "done", "cancelled")
+TASK_DEPARTMENTS = ("front_desk", "housekeeping", "maintenance", "concierge", "food_beverage", "management", "security")
+#: The guest fields staff may edit (:meth:`Conversations.update_guest`).
+GUEST_EDITABLE_FIELDS = ("name", "phone", "email", "preferred_language", "notes")
 
 
 class ConversationNotFound(LookupError):
     """No conversation has the given id."""
+
+
+class GuestNotFound(LookupError):
+    """No guest has the given id."""
 
 
 class TaskNotFound(LookupError):
@@ -249,6 +256,10 @@ class Tasks(Protocol):
         """Open tasks by SLA state, for ``/health`` and metrics."""
         ...
 
+    def soonest_open(self, conversation_ids: list[int]) -> dict[int, dict[str, Any]]:
+        """Per conversation id: its open task with the soonest SLA due time (absent when it has none)."""
+        ...
+
 
 @runtime_checkable
 class HotelProfile(Protocol):
@@ -335,6 +346,37 @@ class Conversations(Protocol):
 
     def count_state(self, state: str) -> int:
         """How many conversations are in ``state``."""
+        ...
+
+    def guest_conversations(self, guest_id: int) -> list[dict[str, Any]]:
+        """Every conversation of one guest, on every channel, most recent first."""
+        ...
+
+    def update_guest(self, guest_id: int, **fields: Any) -> dict[str, Any]:
+        """Set some of :data:`GUEST_EDITABLE_FIELDS` (empty text clears one); return the guest.
+
+        :raises GuestNotFound: no such guest.
+        :raises ValueError: a field that is not editable or too long (the message names it).
+        """
+        ...
+
+    def add_note(self, conversation_id: int, staff_user_id: int | None, body: str) -> dict[str, Any]:
+        """Store a private staff note on a conversation (never sent to the guest); return it.
+
+        :raises ValueError: an empty or too long note, or no such conversation.
+        """
+        ...
+
+    def list_notes(self, conversation_id: int, limit: int = 200) -> list[dict[str, Any]]:
+        """The conversation's staff notes, oldest first."""
+        ...
+
+    async def preview_answer(self, body: str) -> dict[str, Any]:
+        """What Jack would answer a new web-chat guest who wrote ``body``, through the guest's code path.
+
+        Nothing is stored or sent. Returns ``{"body": text, "meta": {...}}``; ``meta`` is what an AI
+        message's meta would hold (``path``, ``knowledge_ids``, ``escalation_reason``...).
+        """
         ...
 
 

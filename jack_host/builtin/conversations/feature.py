@@ -30,7 +30,8 @@ class ConversationsFeature:
     @classmethod
     def build(cls, app: App) -> ConversationsFeature:
         events = EventBus()
-        feature = cls(events, TaskBoard(app, events), HotelProfileService(app), Pipeline(app, events))
+        hotel_profile = HotelProfileService(app)
+        feature = cls(events, TaskBoard(app, events), hotel_profile, Pipeline(app, events, hotel_profile))
         app.state[STATE_KEY] = feature
         return feature
 

@@ -9,13 +9,10 @@ from sqlmodel import Session
 
 from jack_host.builtin.conversations.models import Guest, now_utc
 from jack_host.builtin.conversations.records import guest_dict
+from jack_host.contract.services import GUEST_EDITABLE_FIELDS as EDITABLE
+from jack_host.contract.services import GuestNotFound
 
-EDITABLE = ("name", "phone", "email", "preferred_language", "notes")
 LIMITS = {"name": 200, "phone": 32, "email": 320, "preferred_language": 16, "notes": 4000}
-
-
-class GuestNotFound(LookupError):
-    """No guest with this id."""
 
 
 def update_guest(engine: Engine, guest_id: int, **fields: Any) -> dict[str, Any]:

@@ -18,8 +18,9 @@ from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from jack_host.builtin.conversations import jobs, queries
+from jack_host.builtin.conversations import guest_profile_edit, jobs, queries, staff_notes, staff_views
 from jack_host.builtin.conversations import statements as sql
+from jack_host.builtin.conversations.answer_preview import preview_answer
 from jack_host.builtin.conversations.models import INBOUND_STATUS, Conversation, Guest, Message, now_utc
 from jack_host.builtin.conversations.records import conversation_dict, guest_dict, message_dict
 from jack_host.contract.interfaces import InboundMessage, Inbox, Received
@@ -30,6 +31,7 @@ from jack_host.kit.text_hygiene import clean_inbound, clean_outbound, has_text, 
 
 if TYPE_CHECKING:
     from jack_host.builtin.conversations.events import EventBus
+    from jack_host.builtin.conversations.hotel_profile import HotelProfileService
     from jack_host.contract.app import App
 
 log = logging.getLogger("jack.pipeline")
@@ -45,10 +47,11 @@ def normalize_email(email: str | None) -> str | None:
 class Pipeline(Inbox, Conversations):
     """The conversation pipeline of one app: ``app.services.inbox`` for channels, ``.conversations`` for staff."""
 
-    def __init__(self, app: App, events: EventBus):
+    def __init__(self, app: App, events: EventBus, hotel_profile: HotelProfileService):
         self.app = app
         self.engine = app.engine
         self.events = events
+        self.hotel_profile = hotel_profile
         #: Set when a job is added, so the worker wakes at once instead of polling.
         self.reply_wake = asyncio.Event()
         self.send_wake = asyncio.Event()
@@ -468,6 +471,23 @@ class Pipeline(Inbox, Conversations):
     def count_state(self, state: str) -> int:
         with Session(self.engine) as session:
             return int(session.exec(select(func.count()).select_from(Conversation).where(Conversation.state == state)).one())
+
+    # ------------------------------------------------------------------ staff tools (the dashboard's)
+
+    def guest_conversations(self, guest_id: int) -> list[dict[str, Any]]:
+        return staff_views.guest_conversations(self.engine, guest_id)
+
+    def update_guest(self, guest_id: int, **fields: Any) -> dict[str, Any]:
+        return guest_profile_edit.update_guest(self.engine, guest_id, **fields)
+
+    def add_note(self, conversation_id: int, staff_user_id: int | None, body: str) -> dict[str, Any]:
+        return staff_notes.add_note(self.engine, conversation_id, staff_user_id, body)
+
+    def list_notes(self, conversation_id: int, limit: int = 200) -> list[dict[str, Any]]:
+        return staff_notes.list_notes(self.engine, conversation_id, limit)
+
+    async def preview_answer(self, body: str) -> dict[str, Any]:
+        return await preview_answer(self.app, self.hotel_profile, body)
 
     def _address(self, session: Session, conversation_id: int) -> str | None:
         conversation = session.get(Conversation, conversation_id)

@@ -15,16 +15,16 @@ from prometheus_client import Counter
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from jack_host.builtin.conversations import queries
+from jack_host.builtin.conversations import queries, staff_views
 from jack_host.builtin.conversations.models import OPEN_TASK_STATUSES, Task, now_utc
 from jack_host.builtin.conversations.records import task_dict
-from jack_host.contract.services import TASK_PRIORITIES, ResultPage, TaskNotFound
+from jack_host.contract.services import TASK_DEPARTMENTS, TASK_PRIORITIES, ResultPage, TaskNotFound
 
 if TYPE_CHECKING:
     from jack_host.builtin.conversations.events import EventBus
     from jack_host.contract.app import App
 
-DEPARTMENTS = ("front_desk", "housekeeping", "maintenance", "concierge", "food_beverage", "management", "security")
+DEPARTMENTS = TASK_DEPARTMENTS
 SLA_SETTINGS = {
     "urgent": "SLA_URGENT_MINUTES",
     "high": "SLA_HIGH_MINUTES",
@@ -226,6 +226,9 @@ class TaskBoard:
             self.breaches.labels(priority=data["priority"]).inc()
             self.events.publish("task.sla_breached", data)
         return breached
+
+    def soonest_open(self, conversation_ids: list[int]) -> dict[int, dict[str, Any]]:
+        return staff_views.soonest_open_tasks(self.app.engine, conversation_ids)
 
     def sla_counts(self) -> dict[str, int]:
         """``open_breached`` (late and still open), ``breached_last_hour`` and ``open`` tasks, for monitoring."""

@@ -301,7 +301,7 @@ class KnowledgeBase(Knowledge):
     def import_file(self, path: Path) -> ImportReport:
         """Import a YAML list, a Markdown file (``## Title`` sections) or a CSV (title,body,category,tags).
 
-        :raises KnowledgeImportError: unreadable file, unknown format or an invalid entry.
+        :raises KnowledgeImportError: (a ValueError) unreadable file, unknown format or an invalid entry.
         """
         path = Path(path)
         try:

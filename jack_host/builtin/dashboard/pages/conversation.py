@@ -7,15 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 import falcon
 
-from jack_host.builtin.conversations.guest_profile_edit import EDITABLE, GuestNotFound, update_guest
-from jack_host.builtin.conversations.staff_notes import NoteError, add_note, list_notes
-from jack_host.builtin.conversations.staff_views import guest_conversations, soonest_open_tasks
 from jack_host.builtin.dashboard.guard import field, form_data, page_guard
 from jack_host.builtin.dashboard.pages.inbox import STATE_LABELS
 from jack_host.builtin.dashboard.registry import Page
 from jack_host.builtin.dashboard.rendering import error_page, flash, render, see_other
 from jack_host.builtin.staff import accounts
-from jack_host.contract.services import ConversationNotFound
+from jack_host.contract.services import GUEST_EDITABLE_FIELDS, ConversationNotFound, GuestNotFound
 
 if TYPE_CHECKING:
     from jack_host.contract.app import App
@@ -51,7 +48,7 @@ def answered_by(message: dict[str, Any]) -> str:
 
 def full_history(app: App, conversation: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The guest's messages on every channel (oldest first) and the guest's conversations."""
-    conversations = guest_conversations(app.engine, conversation["guest_id"])[:CONVERSATIONS_SHOWN]
+    conversations = app.services.conversations.guest_conversations(conversation["guest_id"])[:CONVERSATIONS_SHOWN]
     messages: list[dict[str, Any]] = []
     for item in conversations:
         messages.extend(app.services.conversations.history(item["id"], MESSAGES_PER_CONVERSATION))
@@ -78,8 +75,8 @@ class ConversationPage:
     async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, conversation_id: int) -> None:
         conversation = await self._load(req, conversation_id)
         messages, conversations = await asyncio.to_thread(full_history, self.app, conversation)
-        slas = await asyncio.to_thread(soonest_open_tasks, self.app.engine, [conversation_id])
-        notes = await asyncio.to_thread(list_notes, self.app.engine, conversation_id)
+        slas = await asyncio.to_thread(self.app.services.tasks.soonest_open, [conversation_id])
+        notes = await asyncio.to_thread(self.app.services.conversations.list_notes, conversation_id)
         names = {u.id: u.name or u.email for u in await asyncio.to_thread(accounts.list_users, self.app.engine)}
         template = "conversation_live.html" if req.get_param("fragment") == "history" else "conversation.html"
         render(self.app, req, resp, template, conversation=conversation, guest=conversation.get("guest") or {},
@@ -110,12 +107,11 @@ class ConversationPage:
                 pipeline.close(conversation_id)
                 flash(req, resp, "Conversation closed.")
             elif action == "note":
-                await asyncio.to_thread(add_note, self.app.engine, conversation_id, req.context.staff.id,
-                                        field(form, "note"))
+                await asyncio.to_thread(pipeline.add_note, conversation_id, req.context.staff.id, field(form, "note"))
                 flash(req, resp, "Note added (staff only).")
             elif action == "guest":
-                fields = {name: field(form, name) for name in EDITABLE}
-                await asyncio.to_thread(update_guest, self.app.engine, conversation["guest_id"], **fields)
+                fields = {name: field(form, name) for name in GUEST_EDITABLE_FIELDS}
+                await asyncio.to_thread(pipeline.update_guest, conversation["guest_id"], **fields)
                 flash(req, resp, "Guest profile saved.")
             else:
                 raise error_page(self.app, req, falcon.HTTP_400, "Unknown action",
@@ -124,7 +120,7 @@ class ConversationPage:
             raise error_page(self.app, req, falcon.HTTP_404, "No such conversation", str(exc)) from None
         except GuestNotFound as exc:
             raise error_page(self.app, req, falcon.HTTP_404, "No such guest", str(exc)) from None
-        except (NoteError, ValueError) as exc:
+        except ValueError as exc:
             flash(req, resp, str(exc), "error")
         raise see_other(here)
 

@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 
 import falcon
 
-from jack_host.builtin.conversations.staff_views import soonest_open_tasks
 from jack_host.builtin.dashboard.guard import page_guard
 from jack_host.builtin.dashboard.registry import MenuEntry, Page
 from jack_host.builtin.dashboard.rendering import render
@@ -48,7 +47,7 @@ class InboxResource:
             limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE,
         )
         escalated = [item["id"] for item in result.items if item["state"] == "escalated"]
-        slas = await asyncio.to_thread(soonest_open_tasks, self.app.engine, escalated)
+        slas = await asyncio.to_thread(self.app.services.tasks.soonest_open, escalated)
         pages = max(1, math.ceil(result.total / PAGE_SIZE))
         filters = {key: value for key, value in (("state", state), ("channel", channel), ("q", q)) if value}
 

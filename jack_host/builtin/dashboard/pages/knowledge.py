@@ -1,6 +1,6 @@
 """``/knowledge``: list, search, create, edit, delete and import articles, and "try it".
 
-"Try it" asks the conversations feature's :class:`Responder` (the code path a guest's message
+"Try it" asks the conversations service's ``preview_answer`` (the code path a guest's message
 takes), so what it shows is what Jack would answer, and from which articles.
 """
 
@@ -13,14 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import falcon
 
-from jack_host.builtin.conversations.ai_reply import Responder
-from jack_host.builtin.conversations.feature import ConversationsFeature
 from jack_host.builtin.dashboard.audit_trail import audit
 from jack_host.builtin.dashboard.guard import field, form_data, page_guard
 from jack_host.builtin.dashboard.pages.conversation import answered_by
 from jack_host.builtin.dashboard.registry import MenuEntry, Page
 from jack_host.builtin.dashboard.rendering import error_page, flash, render, see_other
-from jack_host.builtin.knowledge.knowledge_base import KnowledgeImportError
 from jack_host.builtin.staff.auth import has_role
 from jack_host.contract.services import ArticleNotFound, DuplicateArticleTitle
 
@@ -43,16 +40,11 @@ def article_fields(form: dict[str, Any]) -> dict[str, Any]:
 
 async def try_answer(app: App, question: str) -> dict[str, Any]:
     """What Jack would answer a guest who wrote ``question`` (nothing is stored or sent)."""
-    responder = Responder(app, ConversationsFeature.of(app).hotel_profile)
-    # A conversation and guest with nothing known yet, as a new guest on the web chat would have.
-    conversation = {"id": None, "channel": "webchat", "guest_address": "try-it", "state": "ai", "language": None,
-                    "guest_id": None, "assignee_id": None}
-    guest = {"id": None, "name": None, "phone": None, "email": None, "preferred_language": None, "notes": ""}
-    plan = await responder.plan(body=question, conversation=conversation, guest=guest, history=[], message_meta={})
-    meta = plan.meta
+    plan = await app.services.conversations.preview_answer(question)
+    meta = plan["meta"]
     ids = meta.get("knowledge_ids") or ([meta["knowledge_id"]] if meta.get("knowledge_id") else [])
     articles = [a for a in (app.services.knowledge.get(i) for i in ids) if a]
-    return {"body": plan.body, "answered_by": answered_by({"meta": meta}),
+    return {"body": plan["body"], "answered_by": answered_by({"meta": meta}),
             "escalation": meta.get("escalation_reason") or "", "articles": articles}
 
 
@@ -123,7 +115,7 @@ class KnowledgePage:
             else:
                 raise error_page(self.app, req, falcon.HTTP_400, "Unknown action",
                                  f"“{action}” is not something this page does.")
-        except (ArticleNotFound, DuplicateArticleTitle, KnowledgeImportError, ValueError) as exc:
+        except (ArticleNotFound, DuplicateArticleTitle, ValueError) as exc:
             flash(req, resp, str(exc), "error")
         raise see_other("/knowledge")
 
@@ -137,8 +129,8 @@ class KnowledgePage:
             path.write_text(content, encoding="utf-8")
             try:
                 return self.app.services.knowledge.import_file(path)
-            except KnowledgeImportError as exc:  # the temporary path means nothing to the user
-                raise KnowledgeImportError(str(exc).replace(str(path), "the pasted text")) from None
+            except ValueError as exc:  # the temporary path means nothing to the user
+                raise ValueError(str(exc).replace(str(path), "the pasted text")) from None
 
 
 PAGES = [Page("/knowledge", KnowledgePage, MenuEntry("/knowledge", "Knowledge", "staff", 30))]

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 import falcon
 
-from jack_host.builtin.conversations.tasks import DEPARTMENTS
 from jack_host.builtin.dashboard.guard import field, form_data, page_guard
 from jack_host.builtin.dashboard.registry import MenuEntry, Page
 from jack_host.builtin.dashboard.rendering import error_page, flash, render, see_other
 from jack_host.builtin.staff import accounts
+from jack_host.contract.services import TASK_DEPARTMENTS as DEPARTMENTS
 from jack_host.contract.services import TASK_PRIORITIES, TASK_STATUSES, TaskNotFound
 
 if TYPE_CHECKING:
