@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 
 import pytest
 
@@ -13,7 +14,7 @@ from jack_host.builtin.conversations.texts import default_texts
 from jack_host.config.settings import SettingsError
 from jack_host.contract.interfaces import InboundMessage
 from jack_host.contract.services import HotelProfile
-from jack_host.testing import async_wait_until, make_app
+from jack_host.testing import async_wait_until, make_app, run_jack
 from jack_host.testing import channel as testing_channel
 from jack_host.testing.fake_llm import FakeOpenAI
 
@@ -172,3 +173,44 @@ def test_texts_file_overrides_a_text_and_a_bad_one_is_refused(tmp_path):
 
 
 UNANSWERABLE_ES = "Tengo una pregunta sobre mi reserva del mes que viene."
+
+
+def test_keywords_file_overrides_a_reason_and_emergencies_still_count(tmp_path):
+    keywords = tmp_path / "keywords.yaml"
+    keywords.write_text("human_request:\n  en: ['\\bduty manager\\b']\ncomplaint:\n  nl: ['onacceptabel']\n", encoding="utf-8")
+    app = make_app(tmp_path, env={"KEYWORDS_FILE": str(keywords)})
+    try:
+        responder = Responder(app, app.services.get(HotelProfile))
+        reasons = {body: plan(responder, body).meta.get("escalation_reason") for body in (
+            "Could the duty manager call me?", "Can I talk to a human?", "Dit is onacceptabel", "Help! Fire!")}
+    finally:
+        app.engine.dispose()
+    assert reasons == {
+        "Could the duty manager call me?": "human_request",  # the hotel's own keyword
+        "Can I talk to a human?": "no_confident_answer",  # the package's English list was replaced
+        "Dit is onacceptabel": "complaint",  # a language's list added
+        "Help! Fire!": "emergency",  # reasons the file does not name keep the package's keywords
+    }
+
+
+@pytest.mark.parametrize(("content", "error"), [
+    ("panic:\n  en: ['x']\n", "unknown reason 'panic'"),
+    ("complaint:\n  xx: ['x']\n", "unknown language 'xx' in 'complaint'"),
+    ("complaint:\n  en: 'rude'\n", "'complaint.en' must be a list of non-empty keywords"),
+    ("complaint:\n  en: ['(rude']\n", "keyword '(rude' is not a valid regular expression"),
+    ("complaint:\n  en: ['rude|']\n", "matches an empty text, so every message"),
+    ("emergency:\n  en: []\n", "'emergency.en' may not be empty"),
+    ("complaint: [\n", "invalid YAML"),
+])
+def test_a_bad_keywords_file_is_refused_at_start_with_one_line(tmp_path, content, error):
+    keywords = tmp_path / "keywords.yaml"
+    keywords.write_text(content, encoding="utf-8")
+    with pytest.raises(SettingsError, match=re.escape(error)) as refused:
+        make_app(tmp_path, env={"KEYWORDS_FILE": str(keywords)})
+    assert "\n" not in str(refused.value)
+
+
+def test_jack_refuses_to_start_with_a_missing_keywords_file(tmp_path):
+    result = run_jack(tmp_path, "db", "migrate", env={"KEYWORDS_FILE": str(tmp_path / "missing.yaml")})
+    assert result.returncode != 0
+    assert "KEYWORDS_FILE" in result.stderr and "cannot read" in result.stderr and "Traceback" not in result.stderr, result.stderr

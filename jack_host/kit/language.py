@@ -4,8 +4,10 @@
 Japanese, Han without kana Chinese, Arabic and Cyrillic letters Arabic and
 Russian), then the greetings guests open with ("Hola", "Grazie"), and only then
 asks the Lingua detector (``lingua-language-detector``, low-accuracy mode, the
-twelve languages below: about 25 MB and 0.3 s to load, so it is loaded on the
-first Latin-script message, not at start-up).  A short or ambiguous message
+twelve languages below: about 25 MB and 0.3 s to load, so it is not imported
+while the server starts; :func:`load_detector` builds it in the background once
+the server is ready, and the first Latin-script message builds it if that has
+not finished).  A short or ambiguous message
 falls back to the language already known (channel, conversation, hotel).
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 import unicodedata
 from typing import Any
 
@@ -107,14 +110,29 @@ def script_language(text: str) -> str | None:
     return None
 
 
+#: One build of the detector at a time: the start-up warm-up and a first guest may ask at once.
+_DETECTOR_LOCK = threading.Lock()
+
+
 @functools.lru_cache(maxsize=1)
-def _detector() -> Any:
+def _built_detector() -> Any:
     # Lingua is imported on first use (25 MB of n-gram models) to keep it off the start-up path;
     # one read-only detector serves every app in the process, like the stem cache of the knowledge base.
     from lingua import IsoCode639_1, LanguageDetectorBuilder
 
     codes = [getattr(IsoCode639_1, code.upper()) for code in SUPPORTED_LANGUAGES]
     return LanguageDetectorBuilder.from_iso_codes_639_1(*codes).with_low_accuracy_mode().with_preloaded_language_models().build()
+
+
+def _detector() -> Any:
+    with _DETECTOR_LOCK:
+        return _built_detector()
+
+
+def load_detector() -> None:
+    """Build the Lingua detector now (blocking, about 0.6 s): the server's start-up warm-up calls it
+    in a thread once the server is ready, so the first Latin-script guest message does not wait."""
+    _detector()
 
 
 def _stopword_vote(tokens: list[str]) -> tuple[str | None, int, int]:

@@ -156,7 +156,7 @@ class Responder:
         known_language = message_meta.get("language") or detect_language(
             body, conversation.get("language") or guest.get("preferred_language") or self._hotel_language()
         )
-        hit = detect(body)
+        hit = detect(body, self.app.settings.get("KEYWORDS_FILE") or None)
         if hit is not None:
             # Keywords decide without the model: a guest in an emergency needs staff now, not prose.
             language = message_meta.get("language") or known_language or hit.language

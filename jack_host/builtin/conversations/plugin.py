@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from jack_host import hookimpl
+from jack_host.builtin.conversations.escalation import KeywordsFileError, compiled_keywords
 from jack_host.builtin.conversations.feature import ConversationsFeature
 from jack_host.builtin.conversations.intents import Lexicon
 from jack_host.builtin.conversations.texts import TextsFileError, read_override
@@ -20,6 +21,7 @@ from jack_host.builtin.conversations.worker import Worker
 from jack_host.config.settings import Setting
 from jack_host.contract.interfaces import Inbox
 from jack_host.contract.services import Conversations, Events, HotelProfile, Tasks
+from jack_host.kit.language import load_detector
 from jack_host.kit.phone import check_phone_setting
 
 if TYPE_CHECKING:
@@ -40,6 +42,16 @@ def _check_texts_file(value: str) -> str | None:
     try:
         read_override(Path(value))
     except TextsFileError as exc:
+        return str(exc).split(": ", 1)[-1]
+    return None
+
+
+def _check_keywords_file(value: str) -> str | None:
+    if not value:
+        return None
+    try:
+        compiled_keywords(value)
+    except KeywordsFileError as exc:
         return str(exc).split(": ", 1)[-1]
     return None
 
@@ -82,6 +94,8 @@ def jack_settings_validators() -> list[Setting]:
                 check=_check_texts_file),
         Setting("CONCEPTS_FILE", str, "", "YAML file adding the hotel's own words to the request/inquiry vocabulary",
                 check=_check_concepts_file),
+        Setting("KEYWORDS_FILE", str, "", "YAML file overriding the escalation keywords (emergency, complaint, human_request) per language",
+                check=_check_keywords_file),
     ]
 
 
@@ -107,6 +121,9 @@ async def jack_startup(app: App) -> None:
     worker = Worker(app, feature)
     app.state[WORKER_KEY] = worker
     worker.start()
+    # Not awaited: the server reports ready at once and the detector loads meanwhile (the first
+    # Latin-script guest would otherwise wait ~0.6 s for it, ~2 s under load).
+    app.warm_up.in_thread("language-detector", load_detector)
 
 
 @hookimpl

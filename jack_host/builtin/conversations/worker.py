@@ -176,7 +176,7 @@ class Worker:
             if conversation.state != "ai":
                 # Staff hold the conversation: the AI stays silent, but an emergency written
                 # meanwhile still raises an urgent task rather than waiting in the thread.
-                hit = detect(message.body)
+                hit = detect(message.body, app.settings.get("KEYWORDS_FILE") or None)
                 task = None
                 if hit is not None and hit.reason == "emergency":
                     task = self.feature.tasks.new_task(
