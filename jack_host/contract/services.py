@@ -44,8 +44,21 @@ CONVERSATION_STATES = ("ai", "escalated", "staff", "closed")
 TASK_PRIORITIES = ("urgent", "high", "standard", "low")
 TASK_STATUSES = ("open", "in_progress", "done", "cancelled")
 TASK_DEPARTMENTS = ("front_desk", "housekeeping", "maintenance", "concierge", "food_beverage", "management", "security")
+#: Staff roles, lowest first: each role may do everything the roles before it may.
+STAFF_ROLES = ("staff", "manager", "admin")
+STAFF_MIN_PASSWORD_LENGTH = 10
 #: The guest fields staff may edit (:meth:`Conversations.update_guest`).
 GUEST_EDITABLE_FIELDS = ("name", "phone", "email", "preferred_language", "notes")
+
+
+def role_allows(role: str, minimum: str) -> bool:
+    """Whether an account with ``role`` may do what needs ``minimum`` (an unknown ``role`` may do nothing).
+
+    :raises ValueError: ``minimum`` is not one of :data:`STAFF_ROLES`.
+    """
+    if minimum not in STAFF_ROLES:
+        raise ValueError(f"unknown role {minimum!r}; expected one of {', '.join(STAFF_ROLES)}")
+    return role in STAFF_ROLES and STAFF_ROLES.index(role) >= STAFF_ROLES.index(minimum)
 
 
 class ConversationNotFound(LookupError):
@@ -492,6 +505,33 @@ class StaffAuth(Protocol):
 
         Raises Falcon's 401 or 403 errors, which the host renders as JSON.
         """
+        ...
+
+    def list_users(self) -> list[Any]:
+        """Every staff account, as objects with ``id``, ``email``, ``name``, ``role`` and ``active``."""
+        ...
+
+    def get_user(self, user_id: int) -> Any | None:
+        """One staff account, or ``None``."""
+        ...
+
+    def create_user(self, email: str, password: str, *, name: str = "", role: str = "staff") -> Any:
+        """A new active account (password of :data:`STAFF_MIN_PASSWORD_LENGTH`+ characters, hashed).
+
+        :raises ValueError: a bad e-mail, password or role, or an e-mail already taken (the message says which).
+        """
+        ...
+
+    def set_active(self, user_id: int, active: bool) -> Any | None:
+        """Enable or disable an account (disabling ends its sign-ins at once); ``None``: no such account."""
+        ...
+
+    def set_role(self, user_id: int, role: str) -> Any | None:
+        """Change an account's role; ``None``: no such account. :raises ValueError: not one of :data:`STAFF_ROLES`."""
+        ...
+
+    def set_password(self, user_id: int, password: str) -> Any | None:
+        """Reset an account's password (ending its sign-ins); ``None``: no such account. :raises ValueError: too short."""
         ...
 
 

@@ -17,8 +17,9 @@ import falcon
 
 from jack_host.builtin.dashboard.rendering import error_page
 from jack_host.builtin.staff import session_cookies
-from jack_host.builtin.staff.auth import ROLE_RANK, StaffAuth, has_role
+from jack_host.builtin.staff.auth import StaffAuth
 from jack_host.builtin.staff.tokens import TokenError, hash_refresh_token
+from jack_host.contract.services import STAFF_ROLES, role_allows
 
 if TYPE_CHECKING:
     from jack_host.builtin.staff.models import StaffUser
@@ -134,7 +135,7 @@ def login_redirect(req: falcon.asgi.Request) -> falcon.HTTPStatus:
 
 def page_guard(minimum_role: str = "staff") -> Any:
     """A Falcon ``before`` hook for dashboard pages: sign-in, role, CSRF (see the module docstring)."""
-    if minimum_role not in ROLE_RANK:
+    if minimum_role not in STAFF_ROLES:
         raise ValueError(f"unknown role {minimum_role!r}")
 
     async def hook(req: falcon.asgi.Request, resp: falcon.asgi.Response, resource: Any, params: dict) -> None:
@@ -143,7 +144,7 @@ def page_guard(minimum_role: str = "staff") -> Any:
         if user is None:
             raise login_redirect(req)
         req.context.staff = user
-        if not has_role(user, minimum_role):
+        if not role_allows(user.role, minimum_role):
             raise error_page(app, req, falcon.HTTP_403, "Not for your role",
                              f"This page needs the {minimum_role} role or higher; you are {user.role}.")
         if req.method not in session_cookies.SAFE_METHODS:

@@ -8,10 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from jack_host.builtin.staff.auth import ROLE_RANK
+from jack_host.contract.services import STAFF_ROLES, role_allows
 
 if TYPE_CHECKING:
-    from jack_host.builtin.staff.models import StaffUser
     from jack_host.contract.app import App
 
 
@@ -25,7 +24,7 @@ class MenuEntry:
     order: int = 100
 
     def __post_init__(self) -> None:
-        if self.minimum_role not in ROLE_RANK:
+        if self.minimum_role not in STAFF_ROLES:
             raise ValueError(f"menu entry {self.path}: unknown role {self.minimum_role!r}")
 
 
@@ -64,8 +63,8 @@ def build_menu(pages: list[Page]) -> list[MenuEntry]:
     return sorted(entries, key=lambda entry: (entry.order, entry.label))
 
 
-def menu_for(menu: list[MenuEntry], user: StaffUser | None) -> list[MenuEntry]:
+def menu_for(menu: list[MenuEntry], user: Any | None) -> list[MenuEntry]:
+    """The entries ``user`` (a staff account, or None when signed out) may see."""
     if user is None:
         return []
-    rank = ROLE_RANK.get(user.role, -1)
-    return [entry for entry in menu if rank >= ROLE_RANK[entry.minimum_role]]
+    return [entry for entry in menu if role_allows(user.role, entry.minimum_role)]

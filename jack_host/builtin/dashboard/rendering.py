@@ -14,7 +14,8 @@ import jinja2
 
 from jack_host.builtin.dashboard.registry import MenuEntry, menu_for
 from jack_host.builtin.staff import session_cookies
-from jack_host.builtin.staff.auth import StaffAuth, has_role
+from jack_host.builtin.staff.auth import StaffAuth
+from jack_host.contract.services import role_allows
 
 if TYPE_CHECKING:
     from jack_host.contract.app import App
@@ -50,7 +51,7 @@ def make_environment() -> jinja2.Environment:
     )
     env.filters["when"] = format_when
     env.filters["tojson_attr"] = lambda value: json.dumps(value)
-    env.globals["has_role"] = has_role
+    env.globals["has_role"] = lambda user, minimum: user is not None and role_allows(user.role, minimum)
     return env
 
 

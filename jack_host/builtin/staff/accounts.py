@@ -17,8 +17,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from jack_host.builtin.staff.models import ROLES, RefreshToken, StaffUser, utcnow
+from jack_host.contract.services import STAFF_MIN_PASSWORD_LENGTH
 
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = STAFF_MIN_PASSWORD_LENGTH
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _hasher = PasswordHasher()  # argon2id with the library's recommended parameters; stateless
 

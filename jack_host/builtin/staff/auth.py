@@ -107,6 +107,25 @@ class StaffAuth(StaffAuthService):
         return user
 
 
+    def list_users(self) -> list[StaffUser]:
+        return accounts.list_users(self.engine)
+
+    def get_user(self, user_id: int) -> StaffUser | None:
+        return accounts.get_user(self.engine, user_id)
+
+    def create_user(self, email: str, password: str, *, name: str = "", role: str = "staff") -> StaffUser:
+        return accounts.create_user(self.engine, email, password, name=name, role=role)
+
+    def set_active(self, user_id: int, active: bool) -> StaffUser | None:
+        return accounts.set_active(self.engine, user_id, active)
+
+    def set_role(self, user_id: int, role: str) -> StaffUser | None:
+        return accounts.set_role(self.engine, user_id, role)
+
+    def set_password(self, user_id: int, password: str) -> StaffUser | None:
+        return accounts.set_password(self.engine, user_id, password)
+
+
 def has_role(user: StaffUser, minimum: str) -> bool:
     return ROLE_RANK.get(user.role, -1) >= ROLE_RANK[minimum]
 

@@ -6,7 +6,9 @@ import datetime as dt
 
 from sqlmodel import Field, SQLModel
 
-ROLES = ("staff", "manager", "admin")
+from jack_host.contract.services import STAFF_ROLES
+
+ROLES = STAFF_ROLES
 
 
 def utcnow() -> dt.datetime:

@@ -11,7 +11,6 @@ from jack_host.builtin.dashboard.guard import field, form_data, page_guard
 from jack_host.builtin.dashboard.pages.inbox import STATE_LABELS
 from jack_host.builtin.dashboard.registry import Page
 from jack_host.builtin.dashboard.rendering import error_page, flash, render, see_other
-from jack_host.builtin.staff import accounts
 from jack_host.contract.services import GUEST_EDITABLE_FIELDS, ConversationNotFound, GuestNotFound
 
 if TYPE_CHECKING:
@@ -77,7 +76,8 @@ class ConversationPage:
         messages, conversations = await asyncio.to_thread(full_history, self.app, conversation)
         slas = await asyncio.to_thread(self.app.services.tasks.soonest_open, [conversation_id])
         notes = await asyncio.to_thread(self.app.services.conversations.list_notes, conversation_id)
-        names = {u.id: u.name or u.email for u in await asyncio.to_thread(accounts.list_users, self.app.engine)}
+        users = await asyncio.to_thread(self.app.services.staff_auth.list_users)
+        names = {u.id: u.name or u.email for u in users}
         template = "conversation_live.html" if req.get_param("fragment") == "history" else "conversation.html"
         render(self.app, req, resp, template, conversation=conversation, guest=conversation.get("guest") or {},
                messages=messages, conversations=conversations, states=STATE_LABELS, sla=slas.get(conversation_id),

@@ -19,7 +19,7 @@ from jack_host.builtin.app_settings.plugin import STATE_KEY
 from jack_host.builtin.dashboard.guard import field, form_data, page_guard
 from jack_host.builtin.dashboard.registry import MenuEntry, Page
 from jack_host.builtin.dashboard.rendering import error_page, flash, render, see_other
-from jack_host.builtin.staff.auth import has_role
+from jack_host.contract.services import role_allows
 
 if TYPE_CHECKING:
     from jack_host.builtin.app_settings.store import DashboardSettings
@@ -91,7 +91,7 @@ class AppPage:
     def show(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, plugin: dict[str, Any],
              tested: list[dict[str, Any]] | None = None) -> None:
         render(self.app, req, resp, "engine_app.html", plugin=plugin, labels=STATUS_LABELS, tested=tested,
-               can_edit=has_role(req.context.staff, "admin") and plugin["settings_editable"],
+               can_edit=role_allows(req.context.staff.role, "admin") and plugin["settings_editable"],
                shown_text=shown_text, problem=self.store.problem, quote=quote)
 
     @falcon.before(page_guard("manager"))
@@ -109,7 +109,7 @@ class AppPage:
             return
         if action != "save":
             raise error_page(self.app, req, falcon.HTTP_400, "Unknown action", f"“{action}” is not something this page does.")
-        if not has_role(req.context.staff, "admin"):
+        if not role_allows(req.context.staff.role, "admin"):
             raise error_page(self.app, req, falcon.HTTP_403, "Not for your role",
                              f"Only admins change settings; you are {req.context.staff.role}.")
         values = changed_values(found, form)

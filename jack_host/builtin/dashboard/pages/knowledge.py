@@ -18,8 +18,7 @@ from jack_host.builtin.dashboard.guard import field, form_data, page_guard
 from jack_host.builtin.dashboard.pages.conversation import answered_by
 from jack_host.builtin.dashboard.registry import MenuEntry, Page
 from jack_host.builtin.dashboard.rendering import error_page, flash, render, see_other
-from jack_host.builtin.staff.auth import has_role
-from jack_host.contract.services import ArticleNotFound, DuplicateArticleTitle
+from jack_host.contract.services import ArticleNotFound, DuplicateArticleTitle, role_allows
 
 if TYPE_CHECKING:
     from jack_host.contract.app import App
@@ -67,7 +66,7 @@ class KnowledgePage:
         if edit and edit.isdigit():
             editing = await asyncio.to_thread(knowledge.get, int(edit))
         render(self.app, req, resp, "knowledge.html", articles=articles, q=q, editing=editing,
-               can_edit=has_role(req.context.staff, "manager"), answer=answer, question=question,
+               can_edit=role_allows(req.context.staff.role, "manager"), answer=answer, question=question,
                formats=IMPORT_FORMATS)
 
     async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
@@ -82,7 +81,7 @@ class KnowledgePage:
             answer = await try_answer(self.app, question)
             await self.on_get(req, resp, answer=answer, question=question)
             return
-        if not has_role(req.context.staff, "manager"):
+        if not role_allows(req.context.staff.role, "manager"):
             raise error_page(self.app, req, falcon.HTTP_403, "Not for your role",
                              "Editing the knowledge base needs the manager role or higher.")
         who = req.context.staff.email

@@ -10,7 +10,6 @@ import falcon
 from jack_host.builtin.dashboard.guard import field, form_data, page_guard
 from jack_host.builtin.dashboard.registry import MenuEntry, Page
 from jack_host.builtin.dashboard.rendering import error_page, flash, render, see_other
-from jack_host.builtin.staff import accounts
 from jack_host.contract.services import TASK_DEPARTMENTS as DEPARTMENTS
 from jack_host.contract.services import TASK_PRIORITIES, TASK_STATUSES, TaskNotFound
 
@@ -43,7 +42,7 @@ class TasksPage:
             page = await asyncio.to_thread(self.app.services.tasks.list_page, status=one,
                                            department=department or None, limit=BOARD_LIMIT)
             items.extend(page.items)
-        users = await asyncio.to_thread(accounts.list_users, self.app.engine)
+        users = await asyncio.to_thread(self.app.services.staff_auth.list_users)
         board = {name: [t for t in items if t["department"] == name] for name in DEPARTMENTS}
         board = {name: tasks for name, tasks in board.items() if tasks or name == department}
         render(self.app, req, resp, "tasks.html", board=board, status=status, department=department,
@@ -82,7 +81,7 @@ class TasksPage:
                     raw = field(form, "assignee_id")
                     assignee = int(raw) if raw.isdigit() else None
                     if assignee is not None:
-                        user = await asyncio.to_thread(accounts.get_user, self.app.engine, assignee)
+                        user = await asyncio.to_thread(self.app.services.staff_auth.get_user, assignee)
                         if user is None or not user.active:
                             raise ValueError("Reassign to an active staff account.")
                     board.reassign(task_id, assignee)

@@ -11,8 +11,7 @@ from jack_host.builtin.dashboard.audit_trail import audit
 from jack_host.builtin.dashboard.guard import field, form_data, page_guard
 from jack_host.builtin.dashboard.registry import MenuEntry, Page
 from jack_host.builtin.dashboard.rendering import error_page, flash, render, see_other
-from jack_host.builtin.staff import accounts
-from jack_host.builtin.staff.models import ROLES
+from jack_host.contract.services import STAFF_MIN_PASSWORD_LENGTH, STAFF_ROLES
 
 if TYPE_CHECKING:
     from jack_host.contract.app import App
@@ -24,19 +23,19 @@ class UsersPage:
         self.app = app
 
     async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
-        users = await asyncio.to_thread(accounts.list_users, self.app.engine)
-        render(self.app, req, resp, "users.html", users=users, roles=ROLES,
-               min_password=accounts.MIN_PASSWORD_LENGTH)
+        users = await asyncio.to_thread(self.app.services.staff_auth.list_users)
+        render(self.app, req, resp, "users.html", users=users, roles=STAFF_ROLES,
+               min_password=STAFF_MIN_PASSWORD_LENGTH)
 
     async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         form = await form_data(req)
         action = field(form, "action")
-        engine = self.app.engine
+        accounts = self.app.services.staff_auth
         me = req.context.staff
         try:
             if action == "create":
                 user = await asyncio.to_thread(
-                    accounts.create_user, engine, field(form, "email")[:320], field(form, "password")[:1024],
+                    accounts.create_user, field(form, "email")[:320], field(form, "password")[:1024],
                     name=field(form, "name")[:200], role=field(form, "role"),
                 )
                 await audit(self.app, me.email, "user.create", f"user:{user.id}", None, user.as_dict())
@@ -44,35 +43,35 @@ class UsersPage:
             else:
                 raw = field(form, "user_id")
                 if not raw.isdigit():
-                    raise accounts.AccountError("Which account? The form sent no account number.")
+                    raise ValueError("Which account? The form sent no account number.")
                 user_id = int(raw)
-                before = await asyncio.to_thread(accounts.get_user, engine, user_id)
+                before = await asyncio.to_thread(accounts.get_user, user_id)
                 if user_id == me.id and action in ("disable", "role"):
-                    raise accounts.AccountError("You cannot disable or demote your own account; ask another admin.")
+                    raise ValueError("You cannot disable or demote your own account; ask another admin.")
                 if action == "disable":
-                    user = await asyncio.to_thread(accounts.set_active, engine, user_id, False)
+                    user = await asyncio.to_thread(accounts.set_active, user_id, False)
                     done = "disabled; its sign-ins have ended"
                 elif action == "enable":
-                    user = await asyncio.to_thread(accounts.set_active, engine, user_id, True)
+                    user = await asyncio.to_thread(accounts.set_active, user_id, True)
                     done = "enabled"
                 elif action == "role":
-                    user = await asyncio.to_thread(accounts.set_role, engine, user_id, field(form, "role"))
+                    user = await asyncio.to_thread(accounts.set_role, user_id, field(form, "role"))
                     done = f"now {field(form, 'role')}"
                 elif action == "password":
-                    user = await asyncio.to_thread(accounts.set_password, engine, user_id,
+                    user = await asyncio.to_thread(accounts.set_password, user_id,
                                                    field(form, "password")[:1024])
                     done = "has a new password; its sign-ins have ended"
                 else:
                     raise error_page(self.app, req, falcon.HTTP_400, "Unknown action",
                                      f"“{action}” is not something this page does.")
                 if user is None or before is None:
-                    raise accounts.AccountError(f"No staff account with id {user_id}.")
+                    raise ValueError(f"No staff account with id {user_id}.")
                 changed = {"disable": "active", "enable": "active", "role": "role"}.get(action)
                 old, new = ({changed: getattr(before, changed)}, {changed: getattr(user, changed)}) if changed else \
                     ({"password": "old"}, {"password": "new"})  # the audit log masks password values
                 await audit(self.app, me.email, f"user.{action}", f"user:{user_id}", old, new)
                 flash(req, resp, f"{user.email} {done}.")
-        except accounts.AccountError as exc:
+        except ValueError as exc:
             flash(req, resp, str(exc), "error")
         raise see_other("/users")
 
