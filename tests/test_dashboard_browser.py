@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from jack_host.builtin.staff import accounts
-from jack_host.testing import make_app, running_app
+from jack_host.testing import make_app, running_app, wait_until
 from tests.browser.dashboard_kit import check_page, chromium, new_context, sign_in
 
 pytestmark = pytest.mark.browser
@@ -258,3 +258,55 @@ def test_tasks_board_and_users_pages_by_keyboard_and_mouse(server, browser):
     expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("main")).to_be_focused()
+
+
+# Records each ``new Notification(...)`` the page makes, in front of the real API, whose permission
+# (granted by Playwright's context) still decides ``Notification.permission`` and ``requestPermission``.
+NOTIFICATION_SPY = """(() => {
+    const Real = window.Notification;
+    if (!Real) return;
+    window.__notifications = [];
+    class Spy {
+        constructor(title, options) { window.__notifications.push({title, body: (options || {}).body || ""}); }
+        static get permission() { return Real.permission; }
+        static requestPermission(...args) { return Real.requestPermission(...args); }
+    }
+    window.Notification = Spy;
+})();"""
+
+
+def test_with_notifications_switched_on_an_escalation_calls_the_notification_api(server, browser):
+    from playwright.sync_api import expect
+
+    app, url = server
+    context = new_context(browser, permissions=["notifications"])
+    context.add_init_script(NOTIFICATION_SPY)
+    staff = context.new_page()
+    sign_in(staff, url, account(app, "concierge@hotel.test", "staff"), PASSWORD)
+    expect(staff.locator("body")).to_have_attribute("data-live-ready", "1", timeout=TIMEOUT)
+    switch = staff.get_by_label("Browser notification")
+    switch.check()
+    # The switch stays on only when the browser granted the permission, and is remembered.
+    expect(switch).to_be_checked()
+    # (the page's CSP forbids eval, so poll from here rather than with wait_for_function)
+    wait_until(lambda: staff.evaluate("localStorage.getItem('jack.alert.notify')") == "1", what="the switch saved")
+    assert staff.evaluate("window.__notifications.length") == 0
+
+    guest = new_context(browser).new_page()
+    guest.goto(url + "/chat")
+    guest_asks(guest, "Flibber gronk, the mauve teapot protocol?")  # no article, no model: escalated
+    shown = wait_until(lambda: [n for n in staff.evaluate("window.__notifications") if n["title"] == "Escalated"]
+                       and staff.evaluate("window.__notifications"), timeout=TIMEOUT / 1000, what="a notification")
+    assert any(n["title"] == "New message" and "mauve teapot" in n["body"] for n in shown), shown
+
+    # Switched off, the next escalation shows no notification (the inbox still updates).
+    switch.uncheck()
+    wait_until(lambda: staff.evaluate("localStorage.getItem('jack.alert.notify')") == "0", what="the switch saved")
+    count = len(shown)
+    rows = staff.locator("#inbox-rows tr[data-conversation-id]")
+    before = rows.count()
+    other = new_context(browser).new_page()
+    other.goto(url + "/chat")
+    guest_asks(other, "Snorkel wibble, the chartreuse abacus?")
+    expect(rows).to_have_count(before + 1, timeout=TIMEOUT)
+    assert staff.evaluate("window.__notifications.length") == count
