@@ -16,10 +16,11 @@ plan is compared with the message's label:
 
 Every third message of ``messages.yaml`` is the held-out part (tuning looked
 only at the others until the end, see docs/conversations.md); ``fresh.yaml``
-was written after tuning and never tuned on.  The figures are printed per part
-and in total.
+was written after tuning (its misses were then looked at and general
+vocabulary added), and ``fresh2.yaml`` was written before that second round and
+never tuned on.  The figures are printed per part and in total.
 
-Run:  .venv/bin/python benchmarks/answers.py [--json] [--split tune|held_out|all] [--quiet]
+Run:  .venv/bin/python benchmarks/answers.py [--json] [--split tune|held_out|fresh|fresh2|all] [--quiet]
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ HERE = Path(__file__).parent / "answers"
 #: Escalation reasons that mean "handed over", not "acted on".
 HANDOVER_REASONS = {"no_confident_answer", "ai_failed", "unusable_model_reply", "processing_failed", "small_talk"}
 TARGETS = {"wrong_answer_rate": 0.02, "automation_rate": 0.85, "routing_accuracy": 0.90}
+#: Blind sets, each written before any result on it was seen: fresh.yaml after the first tuning,
+#: fresh2.yaml before the second (fresh.yaml's misses) began.  Never tuned on after being run.
+BLIND_SPLITS = ("fresh", "fresh2")
 
 
 def load_messages() -> list[dict[str, Any]]:
@@ -47,11 +51,13 @@ def load_messages() -> list[dict[str, Any]]:
         {"position": i, "split": "held_out" if i % 3 == 0 else "tune", "language": lang, "text": text, "kind": kind, "target": target}
         for i, (lang, text, kind, target) in enumerate(rows, 1)
     ]
-    fresh = yaml.safe_load((HERE / "fresh.yaml").read_text(encoding="utf-8"))
-    messages += [
-        {"position": len(rows) + i, "split": "fresh", "language": lang, "text": text, "kind": kind, "target": target}
-        for i, (lang, text, kind, target) in enumerate(fresh, 1)
-    ]
+    for split in BLIND_SPLITS:
+        blind = yaml.safe_load((HERE / f"{split}.yaml").read_text(encoding="utf-8"))
+        start = len(messages)
+        messages += [
+            {"position": start + i, "split": split, "language": lang, "text": text, "kind": kind, "target": target}
+            for i, (lang, text, kind, target) in enumerate(blind, 1)
+        ]
     return messages
 
 
@@ -145,7 +151,7 @@ def evaluate(app: Any | None = None) -> dict[str, Any]:
         "all": rates(results),
         "tune": rates([r for r in results if r["split"] == "tune"]),
         "held_out": rates([r for r in results if r["split"] == "held_out"]),
-        "fresh": rates([r for r in results if r["split"] == "fresh"]),
+        **{split: rates([r for r in results if r["split"] == split]) for split in BLIND_SPLITS},
         "targets": TARGETS,
         "confusion": [
             {k: r[k] for k in ("position", "split", "language", "text", "kind", "target", "verdict", "outcome")}
@@ -171,7 +177,7 @@ def meets_targets(figures: dict[str, Any]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog="Example: .venv/bin/python benchmarks/answers.py --json")
     parser.add_argument("--json", action="store_true", help="print the whole report as JSON")
-    parser.add_argument("--split", choices=("all", "tune", "held_out", "fresh"), default="all", help="confusion list of this part only")
+    parser.add_argument("--split", choices=("all", "tune", "held_out", *BLIND_SPLITS), default="all", help="confusion list of this part only")
     parser.add_argument("--quiet", action="store_true", help="figures only, no confusion list")
     args = parser.parse_args(argv)
     report = evaluate()
@@ -180,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
         return 0 if not meets_targets(report["all"]) else 1
-    for part in ("tune", "held_out", "fresh", "all"):
+    for part in ("tune", "held_out", *BLIND_SPLITS, "all"):
         f = report[part]
         print(f"{part:9} {f['messages']:3} messages: automation {f['automation_rate']:.1%} of {f['inquiries']} inquiries, "
               f"wrong answers {f['wrong_answer_rate']:.1%} ({f['wrong_of_answers']:.1%} of answers given), "
@@ -191,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         for c in report["confusion"]:
             got = c["outcome"]
             detail = got.get("title") or got.get("department") or got.get("reason") or ""
-            print(f"  [{c['split'][:4]} #{c['position']:3} {c['language']}] {c['verdict']:13} {c['text']!r}: "
+            print(f"  [{c['split'][:6]:6} #{c['position']:3} {c['language']}] {c['verdict']:13} {c['text']!r}: "
                   f"{c['kind']} {c['target']} -> {got['got']} {detail}")
     missed = meets_targets(report["all"])
     print("\ntargets met" if not missed else "\ntargets missed: " + "; ".join(missed))

@@ -28,6 +28,9 @@ def test_the_evaluation_is_big_enough(report):
     assert sum(1 for lang in set(languages) if languages.count(lang) >= 20) >= 4  # en, es, zh, fr
     assert figures["all"]["messages"] >= 200 and figures["all"]["inquiries"] >= 80 and figures["all"]["requests"] >= 50
     assert figures["held_out"]["messages"] >= 80
+    blind = [m for m in module.load_messages() if m["split"] == "fresh2"]  # the second blind set
+    assert len(blind) >= 40 and len({m["language"] for m in blind}) >= 4
+    assert {m["kind"] for m in blind} == {"article", "task", "urgent", "handover"}
     assert len(module.yaml.safe_load((module.HERE / "knowledge.yaml").read_text(encoding="utf-8"))) >= 80
 
 
