@@ -14,6 +14,7 @@ from jack_host.builtin.conversations.texts import default_texts
 from jack_host.config.settings import SettingsError
 from jack_host.contract.interfaces import InboundMessage
 from jack_host.contract.services import HotelProfile
+from jack_host.kit.language import detector_loaded
 from jack_host.testing import async_wait_until, make_app, run_jack
 from jack_host.testing import channel as testing_channel
 from jack_host.testing.fake_llm import FakeOpenAI
@@ -117,6 +118,10 @@ async def reply_to(app, body: str, mid: str) -> tuple[dict, dict]:
 
 async def test_a_request_is_a_task_while_the_ai_keeps_the_conversation(tmp_path):
     async with started_app(tmp_path) as app:
+        # The language detector is built in the background warm-up once the app has started.
+        assert "warm-up-language-detector" in [task.get_name() for task in app.warm_up.tasks]
+        await asyncio.wait_for(app.warm_up.done.wait(), timeout=30)
+        assert detector_loaded()
         conversation, reply = await reply_to(app, "Necesito más toallas en la habitación 412, por favor", "m1")
         [task] = app.services.tasks.list()
         assert (task["department"], task["priority"], task["reason"]) == ("housekeeping", "standard", "guest_request")

@@ -135,6 +135,11 @@ def load_detector() -> None:
     _detector()
 
 
+def detector_loaded() -> bool:
+    """Whether the Lingua detector is built in this process (for tests and diagnostics)."""
+    return _built_detector.cache_info().currsize == 1
+
+
 def _stopword_vote(tokens: list[str]) -> tuple[str | None, int, int]:
     """The language with most stop words in ``tokens``, its count and the runner-up's."""
     counts = sorted(((sum(1 for token in tokens if token in stop), language) for language, stop in STOPWORDS.items()), reverse=True)
