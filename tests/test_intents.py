@@ -37,6 +37,7 @@ REQUESTS = [
     ("テレビが壊れています", "maintenance", None, "ja"),
     ("수건 좀 더 갖다 주세요", "housekeeping", None, "ko"),
     ("Не работает кондиционер в номере 305", "maintenance", "305", "ru"),
+    ("Нужна туалетная бумага в номер 306", "housekeeping", "306", "ru"),  # a form with * inside: "туалетн* бумаг*"
     ("أحتاج مناشف إضافية من فضلك", "housekeeping", None, "ar"),
     ("Kunt u extra handdoeken brengen naar kamer 101?", "housekeeping", "101", "nl"),
     ("Preciso de mais toalhas no quarto 330, por favor", "housekeeping", "330", "pt"),

@@ -88,9 +88,11 @@ def _form_pattern(form: str, language: str) -> str:
     form = normalize(str(form), language)
     if language in UNSEGMENTED:
         return re.escape(form)
+    # A * ends a word of the form with any letters: "tarjeta* de credito", "туалетн* бумаг*".
+    body = r"\w*".join(re.escape(part) for part in form.rstrip("*").split("*"))
     if form.endswith("*"):
-        return r"(?<!\w)" + re.escape(form[:-1])
-    return r"(?<!\w)" + re.escape(form) + r"(?:s|es)?(?!\w)"
+        return r"(?<!\w)" + body
+    return r"(?<!\w)" + body + r"(?:s|es)?(?!\w)"
 
 
 class Lexicon:
