@@ -6,11 +6,9 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jack_host import hookimpl
-from jack_host.cli.doctor import host_checks
 from jack_host.config.logs import LEVELS
 from jack_host.config.settings import Setting
 from jack_host.kit.phone import check_country_code
-from jack_host.web.middleware import check_forwarded_allow_ips
 
 if TYPE_CHECKING:
     from jack_host.cli.doctor import DoctorCheck
@@ -21,6 +19,13 @@ def _check_public_url(value: str) -> str | None:
     if value and not value.startswith(("http://", "https://")):
         return "a URL starting with https:// (or http:// for local tests)"
     return None
+
+
+def _check_forwarded_allow_ips(value: str) -> str | None:
+    # Imported here: the middleware module brings Falcon, which `jack config check` does not need.
+    from jack_host.web.middleware import check_forwarded_allow_ips
+
+    return check_forwarded_allow_ips(value)
 
 
 def _check_timezone(value: str) -> str | None:
@@ -49,7 +54,7 @@ def jack_settings_validators() -> list[Setting]:
             str,
             "127.0.0.1",
             "proxies whose X-Forwarded-* headers are trusted",
-            check=check_forwarded_allow_ips,
+            check=_check_forwarded_allow_ips,
         ),
         Setting("HOTEL_TIMEZONE", str, "UTC", "the hotel's IANA timezone, e.g. Europe/Lisbon", check=_check_timezone),
         Setting(
@@ -71,4 +76,7 @@ def jack_settings_validators() -> list[Setting]:
 
 @hookimpl
 def jack_doctor_checks(app: JackApp) -> list[DoctorCheck]:
+    # Imported here: the doctor's checks bring SQLAlchemy (the engine module), needed only by `jack doctor`.
+    from jack_host.cli.doctor import host_checks
+
     return host_checks(app)

@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from jack_host import hookimpl
 from jack_host.builtin.llm.service import LLMService, read_breaker_state
-from jack_host.cli.doctor import DoctorCheck
 from jack_host.config.settings import Setting
-from jack_host.contract.interfaces import LLMProvider
+from jack_host.contract.interfaces import DoctorCheck, LLMProvider
 from jack_host.contract.services import LLM
 from jack_host.kit.litellm import litellm
 from jack_host.kit.litellm_provider import LiteLLMProvider
