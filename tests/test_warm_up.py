@@ -57,7 +57,7 @@ def test_with_a_model_configured_litellm_is_imported_at_start_and_the_heap_froze
     # Building the app (every built-in plugin imported) leaves LiteLLM out; the warm-up brings it in.
     assert report["at_start"] is False and report["after_build"] is False
     assert report["after_warm_up"] is True and report["imported"] is True
-    assert report["tasks"] == ["warm-up-litellm-import"]
+    assert report["tasks"] == ["warm-up-language-detector", "warm-up-litellm-import"]
     assert report["frozen"] > 10_000  # the imports' long-lived objects left the collector's generations
     assert report["frozen_after_stop"] == 0  # frozen objects would never be collected; stop gives them back
 
@@ -66,7 +66,7 @@ def test_without_a_model_litellm_is_not_imported_at_all(tmp_path):
     report = warm_up_in_a_fresh_process(tmp_path, {})
     assert report["after_build"] is False
     assert report["after_warm_up"] is False and report["imported"] is False
-    assert report["tasks"] == []
+    assert report["tasks"] == ["warm-up-language-detector"]  # the detector loads either way
 
 
 async def test_a_failing_warm_up_is_logged_and_does_not_stop_the_heap_from_settling(tmp_path, caplog):
