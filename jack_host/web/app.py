@@ -106,11 +106,17 @@ class JackApp(falcon.asgi.App):
         # Counts request body bytes as they stream in, so BodyLimitMiddleware can refuse past a route's cap.
         await super().__call__(scope, counting_receive(scope, receive), send)
 
-    async def start(self) -> None:
-        """Start plugins, then the health monitor (so it sees what they opened), then freeze the heap after warm-up."""
+    async def start(self, wait_for_warm_up: bool = True) -> None:
+        """Start plugins, then the health monitor (so it sees what they opened), then freeze the heap after warm-up.
+
+        :param wait_for_warm_up: False returns before the warm-up (LiteLLM's import) is over: the
+            server then answers ``/health`` at once and ``/health/ready`` says 503 until it is done.
+        """
         await self.hooks.startup(self)
         await self.health_monitor.start()
         self.warm_up.start()
+        if wait_for_warm_up:
+            await self.warm_up.done.wait()
 
     async def stop(self) -> None:
         await self.warm_up.stop()

@@ -183,7 +183,7 @@ class LiveResource:
 
 
 class ReadyResource:
-    """Ready to take traffic: started, database reachable (for load balancers)."""
+    """Ready to take traffic: started, warm-up done, database reachable (for load balancers)."""
 
     def __init__(self, app: JackApp):
         self.app = app
@@ -192,6 +192,8 @@ class ReadyResource:
         problems = []
         if not self.app.health_monitor.started:
             problems.append("still starting")
+        elif not self.app.warm_up.done.is_set():
+            problems.append("warming up (slow imports such as LiteLLM)")
         if not ping(self.app.engine):
             problems.append("database unreachable")
         elif self.app.health_monitor.document is not None and self.app.health_monitor.document[0].get("database") == "error":

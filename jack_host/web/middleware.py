@@ -173,7 +173,8 @@ class LifespanMiddleware:
 
     async def process_startup(self, scope: dict, event: dict) -> None:
         assert self.app is not None, "LifespanMiddleware.app is set by create_app"
-        await self.app.start()
+        # The server listens during the warm-up; /health/ready waits for it (issue 18: healthy in under 1 s).
+        await self.app.start(wait_for_warm_up=False)
 
     async def process_shutdown(self, scope: dict, event: dict) -> None:
         assert self.app is not None

@@ -83,14 +83,18 @@ def jack_startup(app: App) -> Awaitable[None]:
     if unknown:
         log.warning("AI_PROVIDER_ORDER names providers that are not registered: %s (registered: %s)", ", ".join(unknown), ", ".join(app.llm_providers))
 
+    def import_litellm() -> None:
+        try:
+            litellm()
+        except Exception as exc:  # the provider call reports it again, per guest message
+            log.warning("LiteLLM could not be imported: %s", exc)
+
     async def warm_up() -> None:
-        # LiteLLM is imported (in a thread) before the server reports ready, so the first guest does not
-        # wait for it; with no provider configured (the embedded default) it is never imported at all.
+        # LiteLLM is imported in a thread while the server already answers /health (its import takes
+        # seconds); /health/ready waits for the warm-up, so the first guest routed there does not wait
+        # for it.  With no provider configured (the embedded default) it is never imported at all.
         if app.services.llm.available():
-            try:
-                await app.warm_up.in_thread("litellm-import", litellm)
-            except Exception as exc:  # the provider call reports it again, per guest message
-                log.warning("LiteLLM could not be imported: %s", exc)
+            app.warm_up.in_thread("litellm-import", import_litellm)
 
     return warm_up()
 
