@@ -24,12 +24,14 @@ import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from jack_host.builtin.conversations.intents import _fold_pattern, normalize
+from jack_host.builtin.conversations.override_files import read_by_language
 from jack_host.builtin.conversations.texts import default_texts
-from jack_host.kit.language import SUPPORTED_LANGUAGES, detect_language
+from jack_host.kit.language import detect_language
 
 KEYWORDS_FILE = Path(__file__).parent / "data" / "escalation_keywords.yaml"
 #: Checked in this order: the most serious reason wins.
@@ -68,40 +70,25 @@ def read_override(path: Path) -> dict[str, dict[str, list[str]]]:
     """Read and check a KEYWORDS_FILE. :raises KeywordsFileError: unreadable, not YAML, an unknown
     reason or language, a pattern that is not a valid regular expression, or no emergency keywords."""
     where = f"KEYWORDS_FILE {path}"
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise KeywordsFileError(f"{where}: cannot read ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        raise KeywordsFileError(f"{where}: invalid YAML ({str(exc).splitlines()[0]})") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise KeywordsFileError(f"{where}: expected a mapping of reasons ({', '.join(SEVERITY)}) to languages")
-    for reason, by_language in data.items():
-        if reason not in SEVERITY:
-            raise KeywordsFileError(f"{where}: unknown reason '{reason}'; expected one of {', '.join(SEVERITY)}")
-        if not isinstance(by_language, dict):
-            raise KeywordsFileError(f"{where}: '{reason}' must map language codes to lists of keywords")
-        for language, patterns in by_language.items():
-            if language not in SUPPORTED_LANGUAGES:
-                raise KeywordsFileError(
-                    f"{where}: unknown language '{language}' in '{reason}'; expected one of {', '.join(SUPPORTED_LANGUAGES)}"
-                )
-            if patterns is None:
-                patterns = by_language[language] = []
-            if not isinstance(patterns, list) or not all(isinstance(p, str) and p.strip() for p in patterns):
-                raise KeywordsFileError(f"{where}: '{reason}.{language}' must be a list of non-empty keywords (regular expressions)")
-            if reason == "emergency" and not patterns:
-                raise KeywordsFileError(f"{where}: 'emergency.{language}' may not be empty: emergencies must always be recognised")
-            for pattern in patterns:
-                try:
-                    compiled = re.compile(_fold_pattern(pattern, language))
-                except re.error as exc:
-                    raise KeywordsFileError(f"{where}: '{reason}.{language}' keyword {pattern!r} is not a valid regular expression ({exc})") from None
-                if compiled.search(""):
-                    raise KeywordsFileError(f"{where}: '{reason}.{language}' keyword {pattern!r} matches an empty text, so every message")
-    return data
+
+    def check(reason: str, language: str, patterns: Any) -> list[str]:
+        if patterns is None:
+            patterns = []
+        if not isinstance(patterns, list) or not all(isinstance(p, str) and p.strip() for p in patterns):
+            raise KeywordsFileError(f"{where}: '{reason}.{language}' must be a list of non-empty keywords (regular expressions)")
+        if reason == "emergency" and not patterns:
+            raise KeywordsFileError(f"{where}: 'emergency.{language}' may not be empty: emergencies must always be recognised")
+        for pattern in patterns:
+            try:
+                compiled = re.compile(_fold_pattern(pattern, language))
+            except re.error as exc:
+                raise KeywordsFileError(f"{where}: '{reason}.{language}' keyword {pattern!r} is not a valid regular expression ({exc})") from None
+            if compiled.search(""):
+                raise KeywordsFileError(f"{where}: '{reason}.{language}' keyword {pattern!r} matches an empty text, so every message")
+        return patterns
+
+    return read_by_language(path, where, SEVERITY, KeywordsFileError, noun=("reason", "reasons"),
+                            values="lists of keywords", check=check)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from jack_host.kit.language import SUPPORTED_LANGUAGES
+from jack_host.builtin.conversations.override_files import read_by_language
 
 DATA = Path(__file__).parent / "data" / "texts.yaml"
 KINDS = ("handover", "holding", "emergency", "on_its_way", "room_suffix", "departments", "welcome", "thanks")
@@ -66,33 +66,20 @@ class Texts:
 
 def read_override(path: Path) -> dict[str, dict[str, Any]]:
     """Read and check a TEXTS_FILE. :raises TextsFileError: unreadable, not YAML, an unknown kind or language."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise TextsFileError(f"TEXTS_FILE {path}: cannot read ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        raise TextsFileError(f"TEXTS_FILE {path}: invalid YAML ({str(exc).splitlines()[0]})") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise TextsFileError(f"TEXTS_FILE {path}: expected a mapping of kinds ({', '.join(KINDS)}) to languages")
-    for kind, by_language in data.items():
-        if kind not in KINDS:
-            raise TextsFileError(f"TEXTS_FILE {path}: unknown kind '{kind}'; expected one of {', '.join(KINDS)}")
-        if not isinstance(by_language, dict):
-            raise TextsFileError(f"TEXTS_FILE {path}: '{kind}' must map language codes to texts")
-        for language, value in by_language.items():
-            if language not in SUPPORTED_LANGUAGES:
-                raise TextsFileError(f"TEXTS_FILE {path}: unknown language '{language}' in '{kind}'; expected one of {', '.join(SUPPORTED_LANGUAGES)}")
-            wanted = dict if kind == "departments" else str
-            if not isinstance(value, wanted) or not value:
-                raise TextsFileError(f"TEXTS_FILE {path}: '{kind}.{language}' must be a non-empty {'mapping' if wanted is dict else 'text'}")
-            if kind == "on_its_way" and isinstance(value, str):
-                try:
-                    value.format(department="x", room="")
-                except (KeyError, IndexError, ValueError):
-                    raise TextsFileError(f"TEXTS_FILE {path}: '{kind}.{language}' may only use {{department}} and {{room}}") from None
-    return data
+    where = f"TEXTS_FILE {path}"
+
+    def check(kind: str, language: str, value: Any) -> Any:
+        wanted = dict if kind == "departments" else str
+        if not isinstance(value, wanted) or not value:
+            raise TextsFileError(f"{where}: '{kind}.{language}' must be a non-empty {'mapping' if wanted is dict else 'text'}")
+        if kind == "on_its_way" and isinstance(value, str):
+            try:
+                value.format(department="x", room="")
+            except (KeyError, IndexError, ValueError):
+                raise TextsFileError(f"{where}: '{kind}.{language}' may only use {{department}} and {{room}}") from None
+        return value
+
+    return read_by_language(path, where, KINDS, TextsFileError, noun=("kind", "kinds"), values="texts", check=check)
 
 
 @functools.lru_cache(maxsize=1)
