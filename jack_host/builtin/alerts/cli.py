@@ -41,6 +41,16 @@ def _service(ctx: click.Context) -> AlertService:
     return service_of(app)
 
 
+def _change(ctx: click.Context, change: Any, done: str) -> None:
+    """Run ``change(service)`` (acknowledge, resolve) and print the alert, or fail with one line."""
+    service = _service(ctx)
+    try:
+        alert = asyncio.run(change(service))
+    except (AlertNotFound, ValueError) as exc:
+        fail(str(exc))
+    click.echo(f"{done}: {_line(alert)}")
+
+
 def _line(alert: dict[str, Any]) -> str:
     where = f"level {alert['level_name']}" if alert["level_name"] else "not paged yet"
     if alert["status"] == "held":
@@ -97,14 +107,7 @@ def register(cli: click.Group) -> None:
         Example:
           jack alerts ack 12 --by "night engineer"
         """
-        service = _service(ctx)
-        try:
-            alert = asyncio.run(service.acknowledge(alert_id, by))
-        except AlertNotFound as exc:
-            fail(str(exc))
-        except ValueError as exc:
-            fail(str(exc))
-        click.echo(f"Acknowledged: {_line(alert)}")
+        _change(ctx, lambda service: service.acknowledge(alert_id, by), "Acknowledged")
 
     @group.command("resolve")
     @click.argument("alert_id", type=int)
@@ -117,14 +120,7 @@ def register(cli: click.Group) -> None:
         Example:
           jack alerts resolve 12
         """
-        service = _service(ctx)
-        try:
-            alert = asyncio.run(service.resolve(alert_id, by))
-        except AlertNotFound as exc:
-            fail(str(exc))
-        except ValueError as exc:
-            fail(str(exc))
-        click.echo(f"Resolved: {_line(alert)}")
+        _change(ctx, lambda service: service.resolve(alert_id, by), "Resolved")
 
     @group.command("test")
     @click.option("--severity", type=click.Choice(SEVERITIES[1:]), default="warning", show_default=True,
